@@ -1,0 +1,1 @@
+"""Asclepius: the project's adversarial clinical-safety benchmark (items, split, runner, metrics)."""
