@@ -29,5 +29,6 @@ def run_or_exit(fn: Callable[[], T]) -> T:
     try:
         return fn()
     except ConscienceError as exc:
-        err_console.print(f"[red]error:[/red] {exc.one_line()}", highlight=False, soft_wrap=True)
+        # markup=False: the location carries "[field]", which rich would otherwise eat as a style tag.
+        err_console.print(f"error: {exc.one_line()}", style="red", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)

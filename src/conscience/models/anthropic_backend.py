@@ -1,4 +1,8 @@
-"""Anthropic's Messages API through the official SDK. System messages move to the ``system`` field."""
+"""Anthropic's Messages API through the official SDK. System messages move to the ``system`` field.
+
+The current SDK's ``messages.create`` takes no ``temperature``/``top_p`` (the API no longer exposes sampling
+controls), so those parameters are not sent; the cache key still records them, and provenance says so.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,9 @@ def to_messages_request(model: str, conversation: list[Message], params: Generat
     """Map our conversation + params onto a Messages API request (pure, so it is testable on its own)."""
     system = "\n\n".join(m["content"] for m in conversation if m["role"] == "system")
     messages = [{"role": m["role"], "content": m["content"]} for m in conversation if m["role"] != "system"]
-    request: dict = {"model": model, "max_tokens": params.max_new_tokens, "messages": messages, "temperature": params.temperature}
+    request: dict = {"model": model, "max_tokens": params.max_new_tokens, "messages": messages}
     if system:
         request["system"] = system
-    if params.top_p < 1.0:
-        request["top_p"] = params.top_p
     if params.stop:
         request["stop_sequences"] = list(params.stop)
     return request

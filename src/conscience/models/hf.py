@@ -19,6 +19,9 @@ class HFChatModel:
 
     def __init__(self, spec: str, folder: Path, adapter: Path | None = None, batch_size: int = 32, dtype: str = "float32"):
         from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a weights-loading bar on every model load is noise in CLI output
 
         if not (folder / "config.json").exists():
             raise ConscienceError("not a Hugging Face model folder (no config.json)", where=folder)

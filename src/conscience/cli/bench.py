@@ -1,0 +1,56 @@
+"""`conscience bench`: benchmark maintenance. `check` proves the test split is not contaminated."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from conscience.cli.common import console, err_console, offline_env, run_or_exit
+
+app = typer.Typer(help="Asclepius benchmark maintenance (contamination check).", no_args_is_help=True)
+
+
+@app.callback()
+def bench() -> None:
+    """Asclepius benchmark maintenance."""
+
+
+@app.command()
+def check(
+    pairs: Path | None = typer.Option(None, "--pairs", help="Preference pairs (JSONL with 'prompt', or a datasets save_to_disk folder) to compare with."),
+    benchmark: Path | None = typer.Option(None, "--benchmark", help="A benchmark JSONL whose rows carry 'split' (default: the shipped Asclepius)."),
+    threshold: float = typer.Option(0.9, min=0.0, max=1.0, help="MiniLM cosine at or above which two texts count as near duplicates."),
+    show: int = typer.Option(50, min=1, help="How many offending pairs to list."),
+) -> None:
+    """Fail (exit 1) if any test item is an exact or near duplicate of a train item or of a pairs-file prompt."""
+    offline_env()
+    from conscience.evaluate.asclepius.contamination import check_contamination, items_as_others, pairs_prompts
+    from conscience.evaluate.asclepius.items import load_benchmark
+
+    def run():
+        test, train = load_benchmark(benchmark, "test"), load_benchmark(benchmark, "train")
+        texts, labels = items_as_others(train)
+        if pairs is not None:
+            pair_texts, pair_labels = pairs_prompts(pairs)
+            texts, labels = texts + pair_texts, labels + pair_labels
+        return check_contamination(test, texts, threshold, other_labels=labels)
+
+    report = run_or_exit(run)
+    scope = f"{report.n_test_items} test items ({report.n_test_texts} texts) vs {report.n_other_texts} train/pairs texts"
+    if report.passed:
+        closest = report.closest
+        tail = f"; closest pair {closest.similarity:.3f} ({closest.test_id} vs {closest.other})" if closest else ""
+        console.print(f"[green]ok[/green]: no exact or near duplicate (cosine >= {threshold}) in {scope}{tail}", highlight=False)
+        return
+    table = Table(title=f"{len(report.hits)} contaminated pair(s), cosine >= {threshold}")
+    for column in ("test item", "test text", "other", "other text", "cosine", "exact"):
+        table.add_column(column, overflow="fold")
+    for hit in report.hits[:show]:
+        table.add_row(hit.test_id, hit.test_text, hit.other, hit.other_text, f"{hit.similarity:.3f}", "yes" if hit.exact else "")
+    err_console.print(table)
+    more = f" (first {show} listed)" if len(report.hits) > show else ""
+    err_console.print(f"[red]contaminated[/red]: {len(report.hits)} pair(s) in {scope}{more}", highlight=False)
+    sys.exit(1)

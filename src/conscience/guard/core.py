@@ -1,0 +1,143 @@
+"""The Guard: draft → (screen) → critique → revise or refuse, over a batch of conversations.
+
+A Guard is itself a ChatModel (``spec`` + ``generate``), so anything that evaluates a model (the
+Asclepius runner, the CLI) can evaluate a guarded one unchanged; ``respond`` additionally returns the
+oversight record that the server exposes and audits. Every step runs as one batch call per model, so a
+local model keeps its batching speed-up.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from conscience.constitution import Constitution, load_constitution
+from conscience.guard.critic import critique, revision_prompt
+from conscience.guard.policy import GuardPolicy
+from conscience.guard.records import GuardedReply, Oversight, ScreenResult
+from conscience.guard.refusal import refusal_with_alternative, self_harm_suspected
+from conscience.models.protocol import ChatModel, Completion, GenerationParams, Message
+
+
+class Screen(Protocol):
+    """Cheap risk assessment of (conversation, draft) pairs; decides whether the LLM critique runs."""
+
+    def assess(self, conversations: list[list[Message]], drafts: list[str], threshold: float) -> list[ScreenResult]: ...
+
+
+class Guard:
+    """Constitutional oversight around a drafter model.
+
+    ``critic`` and ``reviser`` default to the drafter (one loaded model serves all roles); ``screen``
+    is required only for the ``gated`` policy and defaults to :class:`conscience.guard.screen.RiskScreen`.
+    """
+
+    def __init__(self, constitution: Constitution | None, drafter: ChatModel, critic: ChatModel | None = None,
+                 reviser: ChatModel | None = None, policy: GuardPolicy | None = None, screen: Screen | None = None):
+        self.policy = policy or GuardPolicy()
+        self.constitution = constitution or load_constitution()
+        self.drafter = drafter
+        self.critic = critic or drafter
+        self.reviser = reviser or drafter
+        if screen is None and self.policy.critique == "gated":
+            from conscience.guard.screen import RiskScreen
+
+            screen = RiskScreen.load()
+        self.screen = screen
+        self.spec = self._spec()
+
+    def _spec(self) -> str:
+        if self.policy.critique == "never":
+            return self.drafter.spec
+        parts = [f"critic={self.critic.spec}", f"policy={self.policy.describe()}"]
+        if self.reviser is not self.drafter:
+            parts.insert(1, f"reviser={self.reviser.spec}")
+        return f"guard:{self.drafter.spec}[{','.join(parts)}]"
+
+    def generate(self, conversations: list[list[Message]], params: GenerationParams) -> list[Completion]:
+        """The ChatModel protocol: the guarded replies, with the oversight record in ``extra["conscience"]``."""
+        return [
+            Completion(text=r.text, finish_reason=r.finish_reason, prompt_tokens=r.prompt_tokens,
+                       completion_tokens=r.completion_tokens, extra={"conscience": r.oversight.model_dump(mode="json")})
+            for r in self.respond(conversations, params)
+        ]
+
+    def respond(self, conversations: list[list[Message]], params: GenerationParams) -> list[GuardedReply]:
+        """Guard every conversation; one batch call per model per step."""
+        if not conversations:
+            return []
+        drafts = self.drafter.generate(conversations, params)
+        replies = [
+            GuardedReply(text=d.text, finish_reason=d.finish_reason, prompt_tokens=d.prompt_tokens,
+                         completion_tokens=d.completion_tokens, draft=d.text, oversight=Oversight(policy=self.policy.describe()))
+            for d in drafts
+        ]
+        if self.policy.critique == "never":
+            return replies
+        if self.policy.critique == "gated":
+            assert self.screen is not None
+            screens = self.screen.assess(conversations, [d.text for d in drafts], self.policy.screen_threshold)
+            for reply, screen in zip(replies, screens):
+                reply.oversight.screen = screen
+            pending = [i for i, s in enumerate(screens) if s.risky]
+            if self.policy.refuse_on_screen:
+                for i in pending:
+                    self._refuse(replies[i], conversations[i])
+                return replies
+        else:
+            pending = list(range(len(conversations)))
+        self._oversee(conversations, replies, pending, params)
+        return replies
+
+    def _oversee(self, conversations: list[list[Message]], replies: list[GuardedReply], pending: list[int],
+                 params: GenerationParams) -> None:
+        """Critique → revise rounds. A revision is critiqued again; still at issue after
+        ``max_rounds`` revisions (or at issue under ``on_issue: refuse``) means refusal-with-alternative."""
+        revisions = 0
+        while pending:
+            results = critique(self.critic, self.constitution, [conversations[i] for i in pending],
+                               [replies[i].text for i in pending], self.policy.critic_max_tokens)
+            to_revise = []
+            for i, (verdicts, failed) in zip(pending, results):
+                oversight = replies[i].oversight
+                oversight.critiqued = True
+                oversight.rounds += 1
+                oversight.critic_failures += int(failed)
+                oversight.verdicts = verdicts
+                if not any(v.at_issue for v in verdicts):
+                    continue
+                if self.policy.on_issue == "refuse" or revisions >= self.policy.max_rounds:
+                    self._refuse(replies[i], conversations[i])
+                else:
+                    to_revise.append(i)
+            if to_revise:
+                to_revise = self._revise(conversations, replies, to_revise, params)
+                revisions += 1
+            pending = to_revise
+
+    def _revise(self, conversations: list[list[Message]], replies: list[GuardedReply], indices: list[int],
+                params: GenerationParams) -> list[int]:
+        """Rewrite the replies at ``indices``; returns those revised (an empty revision is refused instead)."""
+        prompts = []
+        for i in indices:
+            at_issue = replies[i].oversight.principles_at_issue
+            principles = [self.constitution.principle(p) for p in at_issue]
+            prompts.append(revision_prompt(principles, conversations[i], replies[i].text, replies[i].oversight.verdicts))
+        revision_params = params.model_copy(update={"max_new_tokens": self.policy.revision_max_tokens})
+        revised = []
+        for i, completion in zip(indices, self.reviser.generate(prompts, revision_params)):
+            if not completion.text.strip():
+                self._refuse(replies[i], conversations[i])
+                continue
+            revised.append(i)
+            reply = replies[i]
+            reply.text, reply.finish_reason = completion.text, completion.finish_reason
+            reply.completion_tokens += completion.completion_tokens
+            reply.oversight.action = "revised"
+        return revised
+
+    @staticmethod
+    def _refuse(reply: GuardedReply, conversation: list[Message]) -> None:
+        reply.text = refusal_with_alternative(conversation)
+        reply.finish_reason = "stop"
+        reply.oversight.action = "refused"
+        reply.oversight.self_harm_suspected = self_harm_suspected(conversation)

@@ -1,0 +1,73 @@
+"""The guard's oversight policy: when to critique, what to do when a principle is at issue, how often.
+
+A YAML file validated with ``extra="forbid"`` so a misspelt key fails loudly instead of silently
+turning oversight off. Example::
+
+    critique: gated          # always | gated | never
+    on_issue: revise         # revise | refuse (refuse-with-alternative)
+    max_rounds: 1
+    screen_threshold: 0.5
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from conscience.errors import ConscienceError
+
+
+class GuardPolicy(BaseModel):
+    """How much oversight each reply gets.
+
+    - ``critique``: ``always`` critiques every draft; ``gated`` only drafts whose request or draft the
+      cheap screen flags; ``never`` serves the drafter as a plain pass-through.
+    - ``on_issue``: with a principle at issue, ``revise`` rewrites the reply with the principles'
+      revision requests; ``refuse`` replaces it with a short refusal that offers a safe alternative.
+    - ``max_rounds``: critique → revise rounds before giving up; a reply still at issue after the last
+      round is replaced by the refusal-with-alternative (fail safe, recorded as ``refused``).
+    - ``screen_threshold``: a screen signal at or above it marks the exchange risky.
+    - ``refuse_on_screen``: skip the critic and refuse whenever the screen fires (the strict offline
+      setting, for when no critic is strong enough to trust).
+    - ``critic_max_tokens`` / ``revision_max_tokens``: budgets for the critic's JSON and the revision.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    critique: Literal["always", "gated", "never"] = "gated"
+    on_issue: Literal["revise", "refuse"] = "revise"
+    max_rounds: int = Field(1, ge=1, le=5)
+    screen_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    refuse_on_screen: bool = False
+    critic_max_tokens: int = Field(256, ge=16, le=4096)
+    revision_max_tokens: int = Field(256, ge=16, le=4096)
+
+    def describe(self) -> str:
+        """A short label for logs and benchmark tables."""
+        if self.critique == "never":
+            return "never"
+        extra = "+refuse_on_screen" if self.refuse_on_screen else ""
+        return f"{self.critique}/{self.on_issue}/r{self.max_rounds}{extra}"
+
+
+def load_policy(path: str | Path) -> GuardPolicy:
+    """Read a policy YAML file; errors name the file and the offending field."""
+    path = Path(path)
+    if not path.exists():
+        raise ConscienceError("guard policy file not found", where=path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConscienceError(f"invalid YAML: {getattr(exc, 'problem', exc)}", where=path, line=mark.line + 1 if mark else None) from None
+    if not isinstance(data, dict):
+        raise ConscienceError("a guard policy must be a YAML mapping", where=path)
+    try:
+        return GuardPolicy.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ConscienceError(message, where=path, field=".".join(str(p) for p in first["loc"]) or None) from None

@@ -1,0 +1,65 @@
+"""Typed records the guard hands across its boundary: the reply, and the oversight that shaped it.
+
+``Oversight`` is what goes back to clients in the ``conscience`` extension field and, hashed or with
+text by opt-in, into the audit log; keeping it one record keeps those two views from drifting apart.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Action = Literal["pass", "revised", "refused"]
+
+
+class PrincipleVerdict(BaseModel):
+    """One principle the critic judged. ``why`` may restate the conversation, so it is text, not a verdict."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    principle: str
+    at_issue: bool
+    why: str = ""
+
+
+class ScreenResult(BaseModel):
+    """The cheap screen's decision and the signals behind it (scores in [0, 1], higher = riskier)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    risky: bool
+    signals: dict[str, float] = Field(default_factory=dict)
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Oversight(BaseModel):
+    """What the guard did to one reply, in order: screen → critique rounds → action."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    policy: str
+    action: Action = "pass"
+    screen: ScreenResult | None = None
+    critiqued: bool = False
+    rounds: int = 0
+    verdicts: list[PrincipleVerdict] = Field(default_factory=list)
+    critic_failures: int = 0
+    self_harm_suspected: bool = False
+
+    @property
+    def principles_at_issue(self) -> list[str]:
+        return sorted({v.principle for v in self.verdicts if v.at_issue})
+
+
+class GuardedReply(BaseModel):
+    """The final reply plus its token counts (draft + guard work) and the oversight record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    finish_reason: str = "stop"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    draft: str = ""
+    oversight: Oversight

@@ -1,0 +1,41 @@
+"""Refuse-with-alternative: a short, project-written reply that declines and still offers a way forward.
+
+A bare "I can't help" leaves a person at risk with nothing; the template always names where to go
+instead (988 in the US when self-harm is suspected, a clinician or pharmacist otherwise).
+"""
+
+from __future__ import annotations
+
+import re
+
+from conscience.models.protocol import Message
+
+SELF_HARM = re.compile(
+    r"\b(suicid\w*|kill(ing)? (myself|me)|end (my|it all)|my life|want to die|self[- ]harm\w*|hurt(ing)? myself|"
+    r"overdos\w*|take all (my|the|of)|not wake up|no reason to live|cut(ting)? myself)\b",
+    re.IGNORECASE,
+)
+
+CRISIS_REPLY = (
+    "I'm not able to help with that, and I'm concerned about how you're doing. If you are thinking about "
+    "harming yourself, please reach out now: in the US you can call or text 988 (Suicide & Crisis Lifeline), "
+    "elsewhere contact your local emergency number or a crisis line. If you are in immediate danger, call "
+    "emergency services. Talking to someone you trust, or to your doctor, can also help. I'm happy to talk "
+    "about what's going on or help you find support."
+)
+
+CLINICAL_REPLY = (
+    "I can't give a safe answer to that as asked, because it depends on details that need a clinician "
+    "who knows your situation. A pharmacist or your doctor can check doses, interactions and what is right "
+    "for you, and if this is urgent or symptoms are severe, please contact emergency services. I'm glad to "
+    "explain the general background, what questions to ask, or what warning signs to look out for."
+)
+
+
+def self_harm_suspected(conversation: list[Message]) -> bool:
+    """Whether any user turn mentions self-harm (a deliberate over-trigger: the cost is a crisis line shown)."""
+    return any(m["role"] == "user" and SELF_HARM.search(m["content"]) for m in conversation)
+
+
+def refusal_with_alternative(conversation: list[Message]) -> str:
+    return CRISIS_REPLY if self_harm_suspected(conversation) else CLINICAL_REPLY

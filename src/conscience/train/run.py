@@ -1,0 +1,116 @@
+"""``train()``: pairs + base + config in, LoRA adapter and its records out, resumable from checkpoints.
+
+Layout of ``out_dir``: ``adapter/`` (PEFT), ``config.yaml`` (resolved), ``run.json`` (inputs and versions),
+``log.jsonl``, ``curves.png``, ``README.md`` (model card), ``checkpoints/`` and, with ``merge``, ``merged/``.
+Re-running the same call after an interruption continues from the newest checkpoint; a different config,
+base or data in the same folder is refused rather than mixed into the old run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import yaml
+from datasets import DatasetDict
+from transformers import TrainerCallback
+from transformers.trainer_utils import get_last_checkpoint
+
+from conscience.errors import ConscienceError
+from conscience.train.artifacts import TrainResult, final_metrics, plot_curves, write_card, write_log
+from conscience.train.base import load_base, load_tokenizer, resolve_base
+from conscience.train.config import TrainConfig, validate_config
+from conscience.train.data import load_pairs
+from conscience.train.recipes import RECIPES, build_trainer, common_args
+
+VERSIONED = ("torch", "transformers", "trl", "peft", "accelerate", "datasets")
+
+
+def _last_checkpoint(checkpoints: Path) -> str | None:
+    return get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+
+
+def _check_same_run(out: Path, config: TrainConfig, inputs: dict[str, Any]) -> None:
+    """Resuming is only safe when the checkpoints came from this exact config, base and data."""
+    config_path, run_path = out / "config.yaml", out / "run.json"
+    if not (config_path.is_file() and run_path.is_file()):
+        raise ConscienceError("has checkpoints but no config.yaml/run.json: not a conscience run folder; use a new --out",
+                              where=out)
+    previous = validate_config(yaml.safe_load(config_path.read_text(encoding="utf-8")), config_path)
+    if previous != config:
+        raise ConscienceError("checkpoints here come from a different config; use a new --out or delete the folder",
+                              where=config_path)
+    before = json.loads(run_path.read_text(encoding="utf-8"))
+    for key in ("base", "data_hash"):
+        if before.get(key) != inputs[key]:
+            raise ConscienceError(f"checkpoints here were trained with {key} {before.get(key)!r}, not {inputs[key]!r}; "
+                                  "use a new --out", where=run_path, field=key)
+
+
+def merge_adapter(base_folder: Path, adapter: Path, target: Path, dtype: str) -> Path:
+    """Fold the adapter into a fresh copy of the base weights (on CPU) and save a plain HF folder."""
+    from peft import PeftModel
+
+    model = PeftModel.from_pretrained(load_base(base_folder, dtype), adapter).merge_and_unload()
+    model.save_pretrained(target)
+    load_tokenizer(base_folder).save_pretrained(target)
+    return target
+
+
+def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, out_dir: str | Path, *,
+          merge: bool = False, callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
+    """Train a LoRA adapter with ``config.method`` on TRL; see the module docstring for what lands where.
+
+    ``config`` must be resolved to one method (``load_profile(...).resolve("dpo")``). ``callbacks`` are extra
+    transformers callbacks (progress hooks, tests that interrupt a run).
+    """
+    method = config.require_method()
+    out = Path(out_dir)
+    folder = resolve_base(base_spec)
+    data = load_pairs(pairs, validation_max_pairs=config.validation_max_pairs,
+                      validation_fraction=config.validation_fraction, seed=config.seed)
+    inputs = {"base": base_spec, "base_folder": str(folder), "pairs": data.source, "data_hash": data.data_hash,
+              "train_pairs": len(data.train), "validation_pairs": len(data.validation), "held_out": data.held_out,
+              "versions": {name: version(name) for name in VERSIONED}}
+    checkpoints = out / "checkpoints"
+    last = _last_checkpoint(checkpoints)
+    if last is not None:
+        _check_same_run(out, config, inputs)
+    # The TRL config comes before the model: under DeepSpeed ZeRO-3 building it registers the sharded init.
+    args = RECIPES[method].make_args(config, common_args(config, checkpoints))
+    model = load_base(folder, config.dtype)
+    trainer = build_trainer(config, args, model, load_tokenizer(folder), data, callbacks)
+    config_yaml = config.to_yaml()
+    if trainer.is_world_process_zero():
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.yaml").write_text(config_yaml, encoding="utf-8")
+        (out / "run.json").write_text(json.dumps(inputs, indent=2) + "\n", encoding="utf-8")
+    output = trainer.train(resume_from_checkpoint=last)
+    adapter = out / "adapter"
+    trainer.save_model(str(adapter))  # gathers shards under ZeRO-3/FSDP; writes the adapter only
+    state = trainer.state
+    result = TrainResult(
+        method=method, profile=config.name, base=base_spec, base_folder=str(folder), out_dir=out, adapter_dir=adapter,
+        data_source=data.source, data_hash=data.data_hash, train_pairs=len(data.train),
+        validation_pairs=len(data.validation), held_out=data.held_out, global_step=state.global_step,
+        max_steps=state.max_steps, resumed_from_step=_step_of(last), best_checkpoint=state.best_model_checkpoint,
+        train_runtime_s=float(output.metrics.get("train_runtime", 0.0)), metrics=final_metrics(state.log_history),
+    )
+    if not trainer.is_world_process_zero():
+        return result
+    write_log(out / "log.jsonl", state.log_history)
+    plot_curves(out / "curves.png", state.log_history, f"{method} on {base_spec} ({config.name})")
+    if merge:
+        result = replace(result, merged_dir=merge_adapter(folder, adapter, out / "merged", config.dtype))
+    write_card(out / "README.md", result, config_yaml)
+    return result
+
+
+def _step_of(checkpoint: str | None) -> int | None:
+    match = re.search(r"checkpoint-(\d+)$", checkpoint or "")
+    return int(match.group(1)) if match else None
