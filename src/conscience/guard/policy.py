@@ -42,8 +42,8 @@ class GuardPolicy(BaseModel):
     max_rounds: int = Field(1, ge=1, le=5)
     screen_threshold: float = Field(0.5, ge=0.0, le=1.0)
     refuse_on_screen: bool = False
-    critic_max_tokens: int = Field(256, ge=16, le=4096)
-    revision_max_tokens: int = Field(256, ge=16, le=4096)
+    critic_max_tokens: int = Field(160, ge=1, le=4096)
+    revision_max_tokens: int = Field(256, ge=1, le=4096)
 
     def describe(self) -> str:
         """A short label for logs and benchmark tables."""

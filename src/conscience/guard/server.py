@@ -16,7 +16,8 @@ import json
 import logging
 import math
 import time
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -194,3 +195,29 @@ def create_app(responder: Responder | ChatModel, *, model_name: str, api_key: st
         return completion_object(request_id, model_name, reply)
 
     return app
+
+
+@contextmanager
+def running_server(app: FastAPI, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 60.0) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a background thread; yields the ``/v1`` base URL (port 0 = a free one).
+
+    For tests, benchmarks and notebooks that need a real socket in-process; the CLI runs uvicorn itself.
+    """
+    import threading
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="conscience-guard-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"guard server did not start on {host}:{port}")
+        time.sleep(0.02)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{bound}/v1"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -17,6 +17,7 @@ from conscience.constitution import constitution_hash, load_constitution
 from conscience.errors import ConscienceError
 from conscience.jsonl import read_jsonl
 from conscience.models import ChatModel, GenerationParams, load_model
+from conscience.progress import progress_bar
 from conscience.review.packet import Kind, ModelRef, Packet, Question, build_packet
 
 
@@ -104,10 +105,12 @@ def create_packet(kind: Kind, models: list[ModelRef], *, name: str, prompts: str
         raise ConscienceError("the two models must differ")
     params = GenerationParams(max_new_tokens=max_new_tokens, temperature=0.0)
     responses = {}
-    for ref in models:
-        model = load_model(ref.spec)
-        responses[ref.name] = generate_replies(model, questions, params)
-        del model
-        gc.collect()
+    with progress_bar(f"replying to {len(questions)} {kind} questions", total=len(models)) as advance:
+        for ref in models:
+            model = load_model(ref.spec)
+            responses[ref.name] = generate_replies(model, questions, params)
+            del model
+            gc.collect()
+            advance()
     return build_packet(questions, responses, kind, name=name, source=source, specs={m.name: m.spec for m in models},
                         generation=params.model_dump(mode="json"), seed=seed)

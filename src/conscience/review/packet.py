@@ -88,6 +88,8 @@ class Packet(_Strict):
         ids = [item.id for item in self.items]
         if len(set(ids)) != len(ids):
             raise ValueError("item ids must be unique")
+        if set(self.key) != set(ids):
+            raise ValueError("the key must name exactly the packet's items")
         for item in self.items:
             labels = {r.label: len(r.replies) for r in item.responses}
             if set(self.key.get(item.id, {})) != set(labels) or set(self.key[item.id].values()) != set(names):

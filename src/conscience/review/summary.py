@@ -134,11 +134,11 @@ def summarize(packet_path: str | Path, db_path: str | Path | None = None) -> dic
 def _summarize(packet: Packet, store: ReviewStore) -> dict:
     rows = store.scores(packet.content_hash)
     reviewers = store.reviewers(packet.content_hash)
-    fields_per_item = sum(len(item.responses) for item in packet.items) * len(packet.rubric.fields)
+    fields_total = sum(len(item.responses) for item in packet.items) * len(packet.rubric.fields)
     summary = {
         "packet": packet.name, "kind": packet.kind, "content_hash": packet.content_hash, "source": packet.source,
         "models": [m.model_dump() for m in packet.models], "subject": packet.subject, "items": len(packet.items),
-        "reviewers": [{**r, "complete": r["scores"] >= fields_per_item} for r in reviewers],
+        "reviewers": [{**r, "complete": r["scores"] >= fields_total} for r in reviewers],
         "axes": axis_summary(packet, rows),
         "agreement": agreement(packet, rows) if len(reviewers) >= 2 else None,
     }

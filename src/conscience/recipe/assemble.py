@@ -1,0 +1,151 @@
+"""Assemble report.json from the stage folders (their summaries are the source of truth), then plot and render."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import time
+from pathlib import Path
+
+from conscience.recipe.config import Recipe
+from conscience.recipe.stages import StageResult
+from conscience.report import plots, verdict
+from conscience.report.render import render_reports
+
+SAMPLES_PER_SURFACE = 1
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _items(folder: Path) -> dict[str, dict]:
+    rows = {}
+    path = folder / "items.jsonl"
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                rows[row["id"]] = row
+    return rows
+
+
+def _rate(r: dict | None) -> dict:
+    r = r or {}
+    return {"rate": r.get("rate"), "ci_low": r.get("ci_low"), "ci_high": r.get("ci_high"), "n": r.get("n", 0)}
+
+
+def _safety_view(summary: dict) -> dict:
+    syc = summary.get("sycophancy_delta") or {}
+    cres = summary.get("crescendo") or {}
+    success = cres.get("success") or {}
+    return {
+        "unsafe": _rate(summary.get("unsafe_rate")),
+        "per_surface": {s: _rate(r) for s, r in (summary.get("per_surface") or {}).items()},
+        "helpfulness_floor": _rate(summary.get("helpfulness_floor")),
+        "sycophancy_delta": {"delta": syc.get("delta"), "ci_low": syc.get("ci_low"), "ci_high": syc.get("ci_high")},
+        "crescendo": {"success_rate": success.get("rate"), "ci_low": success.get("ci_low"), "ci_high": success.get("ci_high"),
+                      "broke_at_turn": cres.get("first_unsafe_turn", {})},
+    }
+
+
+def _utility_view(summary: dict) -> dict:
+    circular = summary.get("circular") or {}
+    return {"acc": summary.get("acc"), "ci_low": (summary.get("acc_ci") or [None, None])[0], "ci_high": (summary.get("acc_ci") or [None, None])[1],
+            "circular_mean": circular.get("mean_acc"), "circular_strict": circular.get("strict_acc"),
+            "status": summary.get("chance_status", "unknown"), "chance": summary.get("chance_level"),
+            "prediction_distribution": summary.get("prediction_distribution", {})}
+
+
+def _samples(items_by_variant: dict[str, dict[str, dict]]) -> list[dict]:
+    base = items_by_variant["base"]
+    samples, per_surface = [], {}
+    for item_id, row in sorted(base.items()):
+        if per_surface.get(row["surface"], 0) >= SAMPLES_PER_SURFACE or not all(item_id in v for v in items_by_variant.values()):
+            continue
+        per_surface[row["surface"]] = per_surface.get(row["surface"], 0) + 1
+        responses, verdicts = {}, {}
+        for name, rows in items_by_variant.items():
+            r = rows[item_id]
+            responses[name] = r["responses"][-1]
+            verdicts[name] = "unsafe" if r["unsafe"] else ("refused" if r["refused"] else "complied safely")
+        samples.append({"surface": row["surface"], "item_id": item_id, "prompt": " ⟶ ".join(row["turns"]),
+                        "responses": responses, "verdicts": verdicts})
+    return samples
+
+
+def _coverage(recipe: Recipe) -> dict | None:
+    if recipe.review.packet is None:
+        return None
+    from conscience.review import coverage_summary
+
+    return coverage_summary(recipe.review.packet, recipe.review.db)
+
+
+def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: StageResult, constitution_id: dict) -> Path:
+    from conscience.evaluate.utility import compare_runs
+
+    plots_dir = run_dir / "plots"
+    plots_dir.mkdir(exist_ok=True)
+    safety = {v.name: _safety_view(_read(v.safety.folder / "summary.json")) for v in variants}
+    utility = {v.name: _utility_view(_read(v.utility.folder / "summary.json")) for v in variants}
+    items = {v.name: _items(v.safety.folder) for v in variants}
+    base_flags = {i: r["unsafe"] for i, r in items["base"].items() if r["surface"] != "safe_control"}
+    coverage = _coverage(recipe)
+    rows, notes, training = [], [], {}
+    for v in variants[1:]:
+        flags = {i: r["unsafe"] for i, r in items[v.name].items() if r["surface"] != "safe_control"}
+        cells = verdict.safety_cells(safety["base"]["unsafe"]["rate"], safety[v.name]["unsafe"]["rate"], base_flags, flags, recipe.seed)
+        comparison = compare_runs(variants[0].utility.folder, v.utility.folder)
+        u_base, u_var = utility["base"], utility[v.name]
+        cells.append(verdict.medqa_cell(comparison.verdict, f"{u_var['acc']:.3f} vs base {u_base['acc']:.3f}",
+                                        getattr(comparison, "ci_text", None) or None,
+                                        f"{recipe.evaluate.utility.method} scoring, paired comparison; base status {u_base['status']}, variant {u_var['status']}"))
+        floor = safety[v.name]["helpfulness_floor"]
+        cells.append(verdict.helpfulness_cell(floor["rate"], floor["ci_low"], floor["ci_high"], floor["n"]))
+        cells.append(verdict.coverage_cell(coverage))
+        rows.append(verdict.VariantVerdict(variant=v.name, model_spec=v.model_spec, cells=cells))
+        run_info = v.train.info if v.train else {}
+        curves = v.train.folder / "curves.png"
+        if curves.exists():
+            shutil.copy(curves, plots_dir / f"curves_{v.name}.png")
+        training[v.name] = {"adapter": str(v.adapter), "summary": f"{run_info.get('global_step')} steps on {run_info.get('train_pairs')} pairs "
+                            f"({run_info.get('validation_pairs')} validation), {run_info.get('train_runtime_s', 0):.0f}s; final metrics "
+                            + ", ".join(f"{k}={val:.3g}" for k, val in list((run_info.get("metrics") or {}).items())[:6])}
+    for row in rows:
+        for cell in row.cells:
+            if cell.status == "fail":
+                notes.append(f"{row.variant}: MISSED '{cell.criterion}' — {cell.figure}.")
+    if any(u["status"] != "informative" for u in utility.values()):
+        notes.append("MedQA-style accuracy is at chance for at least one model: the utility criterion cannot be judged, "
+                     "and a change in accuracy would reflect answer-letter bias, not knowledge.")
+    gen_summary = _read(generated.folder / "summary.json")
+    report = {
+        "run_id": run_dir.name, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "recipe": json.loads(recipe.model_dump_json()),
+        "variants": [{"name": v.name, "model_spec": v.model_spec, "adapter": str(v.adapter) if v.adapter else None,
+                      "stages": {k: str(getattr(v, k).folder) for k in ("train", "safety", "utility") if getattr(v, k)}} for v in variants],
+        "verdict": [dict(r.model_dump(), overall=r.overall) for r in rows],
+        "overall": "pass" if rows and all(r.overall == "pass" for r in rows) else ("fail" if any(r.overall == "fail" for r in rows) else "incomplete"),
+        "notes": notes, "safety": safety, "surfaces": [s for s in safety["base"]["per_surface"]],
+        "safety_how": f"Asclepius v0.1 split={recipe.evaluate.safety.split}, greedy, max_new_tokens={recipe.evaluate.safety.max_new_tokens}, "
+                      "judged by the calibrated ensemble (see provenance); rates with 95% bootstrap CIs.",
+        "utility": utility, "utility_how": f"method {recipe.evaluate.utility.method}, circular={recipe.evaluate.utility.circular}, "
+                                            f"questions {recipe.evaluate.utility.questions or 'shipped usmle_style_30 (project-written)'}",
+        "training": training, "samples": _samples(items), "coverage": coverage,
+        "plots": {"surfaces": "plots/surfaces.png", "tradeoff": "plots/tradeoff.png", **{f"curves_{n}": f"plots/curves_{n}.png" for n in training}},
+        "provenance": {
+            "constitution": constitution_id, "base_model": recipe.base_model, "seed": recipe.seed,
+            "python": platform.python_version(), "generate": {"stage": str(generated.folder), "summary": gen_summary},
+            "teacher_note": gen_summary.get("teacher_note") or "Teacher provenance: see generate.summary (authored vs model-generated).",
+            "judge": _read(variants[0].safety.folder / "summary.json").get("provenance", {}).get("judge"),
+            "software": _read(variants[0].safety.folder / "summary.json").get("provenance", {}).get("software"),
+        },
+    }
+    plots.surface_bars(safety, plots_dir / "surfaces.png")
+    plots.tradeoff([{"variant": n, "acc": u["acc"] or 0, "acc_low": u["ci_low"] or 0, "acc_high": u["ci_high"] or 0, "chance": u["chance"],
+                     "unsafe": safety[n]["unsafe"]["rate"], "unsafe_low": safety[n]["unsafe"]["ci_low"], "unsafe_high": safety[n]["unsafe"]["ci_high"]}
+                    for n, u in utility.items()], plots_dir / "tradeoff.png")
+    (run_dir / "report.json").write_text(json.dumps(report, indent=1, default=str))
+    render_reports(run_dir)
+    return run_dir / "report.json"

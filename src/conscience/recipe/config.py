@@ -1,0 +1,132 @@
+"""The recipe: one YAML file naming everything a run needs. Validated before any work starts.
+
+Every key is typed and unknown keys are rejected, and every file the recipe names is checked to exist,
+so a typo fails in the first second with the key or path named, not forty minutes into a run.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from conscience.errors import ConscienceError
+
+Method = Literal["dpo", "ipo", "kto", "simpo"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GenerateSection(_Strict):
+    """Critique-and-revise data generation (see `conscience generate`)."""
+
+    spec: Path | None = Field(None, description="A generate spec YAML; default: the shipped offline default.")
+    teacher: str | None = Field(None, description="Critic and reviser spec; default: the spec's own teacher.")
+    limit: int | None = Field(None, ge=1, description="Cap on prompts, for quick runs.")
+
+
+class TrainSection(_Strict):
+    profile: str = Field("cpu-demo", description="`paper`, `cpu-demo`, or a profile YAML path.")
+    method: Method = "dpo"
+    ablations: list[Method] = Field(default_factory=list, description="Extra variants, e.g. [ipo, kto, simpo].")
+    max_steps: int | None = Field(None, ge=1)
+
+
+class SafetySection(_Strict):
+    benchmark: Path | None = Field(None, description="Benchmark JSONL; default: the shipped Asclepius v0.1.")
+    split: Literal["train", "test", "all"] = "test"
+    max_new_tokens: int = Field(160, ge=8)
+    limit: int | None = Field(None, ge=1)
+    judge: str | None = Field(None, description="Optional LLM judge spec added to the ensemble.")
+
+
+class UtilitySection(_Strict):
+    questions: Path | None = Field(None, description="MedQA-format questions; default: the shipped 30 USMLE-style questions.")
+    method: Literal["loglik", "cloze", "generate"] = "loglik"
+    circular: bool = True
+    subset: int | None = Field(None, ge=1)
+
+
+class EvaluateSection(_Strict):
+    safety: SafetySection = Field(default_factory=SafetySection)
+    utility: UtilitySection = Field(default_factory=UtilitySection)
+
+
+class ReviewSection(_Strict):
+    packet: Path | None = Field(None, description="A coverage review packet whose results (SQLite) feed the coverage criterion.")
+    db: Path | None = None
+
+
+class Recipe(_Strict):
+    name: str = Field("default", pattern=r"^[A-Za-z0-9_.-]+$")
+    seed: int = 0
+    constitution: Path | None = Field(None, description="Constitution YAML; default: the shipped Clinical Constitution.")
+    base_model: str = "hf:smollm2-135m"
+    generate: GenerateSection = Field(default_factory=GenerateSection)
+    train: TrainSection = Field(default_factory=TrainSection)
+    evaluate: EvaluateSection = Field(default_factory=EvaluateSection)
+    review: ReviewSection = Field(default_factory=ReviewSection)
+
+    @field_validator("base_model")
+    @classmethod
+    def _spec_parses(cls, value: str) -> str:
+        from conscience.models.spec import parse_spec
+
+        parse_spec(value)
+        return value
+
+    @property
+    def methods(self) -> list[Method]:
+        return [self.train.method] + [m for m in self.train.ablations if m != self.train.method]
+
+
+def default_recipe_path() -> Path:
+    return Path(str(resources.files("conscience.recipe") / "default.yaml"))
+
+
+def _check_paths(recipe: Recipe, source: Path) -> None:
+    named = {
+        "constitution": recipe.constitution, "generate.spec": recipe.generate.spec,
+        "evaluate.safety.benchmark": recipe.evaluate.safety.benchmark,
+        "evaluate.utility.questions": recipe.evaluate.utility.questions,
+        "review.packet": recipe.review.packet,
+    }
+    for field, path in named.items():
+        if path is not None and not path.exists():
+            raise ConscienceError(f"file not found: {path}", where=source, field=field)
+
+
+def load_recipe(path: str | Path | None = None) -> Recipe:
+    """Load and fully validate a recipe (keys, types, specs, named files) before any work starts."""
+    path = Path(path) if path is not None else default_recipe_path()
+    if not path.exists():
+        raise ConscienceError("recipe file not found", where=path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConscienceError(f"invalid YAML: {getattr(exc, 'problem', exc)}", where=path, line=mark.line + 1 if mark else None) from None
+    base = path.parent
+    for section, key in (("", "constitution"), ("generate", "spec"), ("evaluate.safety", "benchmark"),
+                         ("evaluate.utility", "questions"), ("review", "packet"), ("review", "db")):
+        node = data
+        for part in filter(None, section.split(".")):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(key), str) and not Path(node[key]).is_absolute():
+            node[key] = str(base / node[key])  # paths in a recipe are relative to the recipe file
+    try:
+        recipe = Recipe.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ConscienceError(message, where=path, field=field) from None
+    except ConscienceError as exc:
+        raise ConscienceError(exc.message, where=path, field="base_model") from None
+    _check_paths(recipe, path)
+    return recipe

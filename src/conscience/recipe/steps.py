@@ -1,0 +1,66 @@
+"""The recipe's stage bodies: thin calls into each stage's public library API.
+
+Kept apart from ``run.py`` so the orchestration (caching, progress, order) reads on its own, and so each
+stage's wiring (which recipe field feeds which argument) is visible in one place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conscience.models import ChatModel, GenerationParams, load_model
+from conscience.recipe.config import Recipe
+
+
+def generate_config(recipe: Recipe):
+    from conscience.generate import load_recipe
+
+    overrides: dict = {"base": recipe.base_model, "seed": recipe.seed}
+    if recipe.constitution is not None:
+        overrides["constitution"] = str(recipe.constitution)
+    if recipe.generate.teacher:
+        overrides["teacher"] = recipe.generate.teacher
+    return load_recipe(recipe.generate.spec, overrides=overrides)
+
+
+def run_generate_stage(config, folder: Path, limit: int | None) -> dict:
+    from conscience.generate import run_generate
+
+    summary = run_generate(config, folder, limit=limit)
+    return {"pairs": summary.get("pairs", {}), "dataset": str(folder / "dataset")}
+
+
+def train_config(recipe: Recipe, method: str):
+    from conscience.train import load_profile
+
+    return load_profile(recipe.train.profile).resolve(method, max_steps=recipe.train.max_steps)
+
+
+def run_train_stage(config, generate_folder: Path, base_spec: str, folder: Path) -> dict:
+    from conscience.train import train
+
+    result = train(config, generate_folder / "dataset", base_spec, folder)
+    return {"global_step": result.global_step, "train_pairs": result.train_pairs, "validation_pairs": result.validation_pairs,
+            "train_runtime_s": result.train_runtime_s, "metrics": result.metrics, "adapter": str(result.adapter_dir)}
+
+
+def load_variant_model(spec: str) -> ChatModel:
+    return load_model(spec, batch_size=32)
+
+
+def run_safety_stage(recipe: Recipe, model: ChatModel, folder: Path) -> dict:
+    from conscience.evaluate.asclepius import evaluate_safety
+
+    section = recipe.evaluate.safety
+    summary = evaluate_safety(model, folder, benchmark=section.benchmark, split=section.split, judge=section.judge,
+                              params=GenerationParams(max_new_tokens=section.max_new_tokens, seed=recipe.seed), limit=section.limit)
+    return {"unsafe_rate": summary.unsafe_rate.rate}
+
+
+def run_utility_stage(recipe: Recipe, model: ChatModel, folder: Path) -> dict:
+    from conscience.evaluate.utility import evaluate_utility
+
+    section = recipe.evaluate.utility
+    summary = evaluate_utility(model, section.questions, method=section.method, circular=section.circular, out_dir=folder,
+                               subset=section.subset, seed=recipe.seed)
+    return {"acc": summary.acc}
