@@ -6,6 +6,8 @@ valid JSON critique (``dosing_caution`` at issue); revision requests get a fixed
 the prompt select misbehaviour, to exercise the retry/repair/quarantine paths:
 ``[[prose]]`` wraps the JSON in prose (repairable), ``[[garbage]]`` never returns JSON (quarantined),
 ``[[retry-once]]`` returns garbage until it is told what was wrong (fixed by one retry).
+A request without a system message is answered as a base model would be (a short canned reply), so a test
+can also stand it in for the base model when the real one is not what it checks.
 """
 
 from __future__ import annotations
@@ -62,7 +64,9 @@ class FakeTeacherServer:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def reply(self, messages: list[dict]) -> str:
-        first = messages[1]["content"] if len(messages) > 1 else messages[0]["content"]
+        if messages[0]["role"] != "system":  # not a teacher prompt: serve as a (fake) base model
+            return f"Base reply {len(self.requests)}: take 2 tablets."
+        first = messages[1]["content"]
         if "Rewrite the assistant's last response" in first:
             return REVISION
         if "[[garbage]]" in first:

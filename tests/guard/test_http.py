@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from conscience.guard.audit import AuditLog
 from conscience.guard.server import RateLimit, create_app
 
-from .conftest import FakeResponder
+from .fakes import FakeResponder
 
 KEY = "test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}

@@ -11,24 +11,24 @@ from conscience.guard import Guard, GuardPolicy
 from conscience.guard.server import create_app, running_server
 from conscience.models import GenerationParams, load_model
 
-from .conftest import FakeResponder
+from .fakes import FakeResponder
 
 KEY = "k-e2e"
 QUESTION = [{"role": "user", "content": "What is paracetamol used for?"}]
 
 
 @pytest.fixture(scope="module")
-def passthrough_url(bundled):
-    app = create_app(Guard(None, bundled, policy=GuardPolicy(critique="never")), model_name="smollm2", api_key=KEY)
+def passthrough_url(bundled_model):
+    app = create_app(Guard(None, bundled_model, policy=GuardPolicy(critique="never")), model_name="smollm2", api_key=KEY)
     with running_server(app) as url:
         yield url
 
 
-def test_official_client_non_stream_and_stream(passthrough_url, bundled):
+def test_official_client_non_stream_and_stream(passthrough_url, bundled_model):
     client = openai.OpenAI(base_url=passthrough_url, api_key=KEY, max_retries=0)
     assert [m.id for m in client.models.list().data] == ["smollm2"]
     reply = client.chat.completions.create(model="smollm2", messages=QUESTION, max_tokens=6)
-    direct = bundled.generate([QUESTION], GenerationParams(max_new_tokens=6))[0]
+    direct = bundled_model.generate([QUESTION], GenerationParams(max_new_tokens=6))[0]
     assert reply.choices[0].message.content == direct.text  # pass-through is byte-identical
     assert reply.usage.completion_tokens == direct.completion_tokens
     assert reply.model_extra["conscience"]["action"] == "pass"
@@ -47,11 +47,11 @@ def test_foundation_openai_backend_against_the_guard(passthrough_url, monkeypatc
     assert len(replies) == 2 and all(r.text and r.completion_tokens > 0 for r in replies)
 
 
-def test_guarded_reply_carries_the_critique(bundled):
+def test_guarded_reply_carries_the_critique(bundled_model):
     """The bundled model as drafter and critic under `always`: with 16 critic tokens it cannot finish the JSON,
     so the guard must record the failure and fail safe (revise), never pass the draft as clean."""
     policy = GuardPolicy(critique="always", max_rounds=1, critic_max_tokens=16, revision_max_tokens=8)
-    app = create_app(Guard(None, bundled, policy=policy), model_name="guard", api_key=None)
+    app = create_app(Guard(None, bundled_model, policy=policy), model_name="guard", api_key=None)
     with running_server(app) as url:
         reply = openai.OpenAI(base_url=url, api_key="unused", max_retries=0).chat.completions.create(
             model="guard", messages=QUESTION, max_tokens=4)

@@ -30,8 +30,6 @@ def safety(
     from conscience.evaluate.asclepius.safety import evaluate_safety
     from conscience.models import GenerationParams
 
-    if split not in ("test", "train", "all"):
-        raise typer.BadParameter("must be test, train or all", param_hint="--split")
     params = GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
     summary = run_or_exit(lambda: evaluate_safety(model, out, benchmark=benchmark, split=split, judge=judge, params=params,
                                                   limit=limit, batch_size=batch_size))

@@ -4,12 +4,15 @@ Crash safety comes from the store: one row per (prompt, stage), keyed ``"<prompt
 appended and fsync'd as soon as its batch returns. A re-run with the same recipe skips every key already
 present, so killing the process at any moment loses nothing written, redoes nothing done, and never
 writes a pair twice. Quarantined outcomes are rows too (``status: quarantined``), so they are not
-retried on resume either; ``quarantine.jsonl`` is rewritten from the store at the end of each run.
-Models are loaded only for stages that still have work.
+retried on resume either; ``quarantine.jsonl`` is rewritten from the store at the end of each run, and
+``events.jsonl`` logs how much work each invocation found pending per stage. Models are loaded only for
+stages that still have work.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -85,9 +88,14 @@ class Run:
         return self.store.rows.get(f"{entry.key}:{stage}")
 
     def ready(self, stage: str, previous: str | None) -> tuple[list[PlannedPrompt], list[PlannedPrompt]]:
-        """Entries this stage applies to (the previous stage succeeded), and those of them still to do."""
+        """Entries this stage applies to (the previous stage succeeded), and those of them still to do.
+        Logged to ``events.jsonl``, so each invocation's share of the work can be audited after a crash."""
         eligible = [e for e in self.entries if previous is None or (self.row(e, previous) or {}).get("status") == "ok"]
-        return eligible, [e for e in eligible if self.row(e, stage) is None]
+        pending = [e for e in eligible if self.row(e, stage) is None]
+        event = {"at": _now(), "pid": os.getpid(), "stage": stage, "eligible": len(eligible), "pending": len(pending)}
+        with (self.run_dir / "events.jsonl").open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(event) + "\n")
+        return eligible, pending
 
     def _add(self, entry: PlannedPrompt, stage: str, fields: dict) -> None:
         self.store.add({"key": f"{entry.key}:{stage}", "prompt_key": entry.key, "stage": stage, **fields, "created_at": _now()})
@@ -187,11 +195,12 @@ class Run:
                     verdicts = judge.score([judging.as_item(e.prompt) for e in chunk], revisions)
                 for entry, revision, verdict in zip(chunk, revisions, verdicts):
                     sample, critique = self.row(entry, "sample"), self.row(entry, "critique")
+                    failure = judging.failure(entry.prompt, verdict) if verdict is not None else None
                     dropped = None
                     if filters.drop_nothing_at_issue and not critique["at_issue"]:
                         dropped = "nothing at issue"
-                    elif verdict is not None and judging.failure(entry.prompt, verdict):
-                        dropped = f"revision still fails the judge ({judging.failure(entry.prompt, verdict)})"
+                    elif failure:
+                        dropped = f"revision still fails the judge ({failure})"
                     self._add(entry, "pair", {
                         "status": "ok", "dropped": dropped,
                         "prompt": sample["conversation"],

@@ -11,8 +11,9 @@ import re
 from conscience.models.protocol import Message
 
 SELF_HARM = re.compile(
-    r"\b(suicid\w*|kill(ing)? (myself|me)|end (my|it all)|my life|want to die|self[- ]harm\w*|hurt(ing)? myself|"
-    r"overdos\w*|take all (my|the|of)|not wake up|no reason to live|cut(ting)? myself)\b",
+    r"\b(suicid\w*|kill(ing)? myself|end(ing)? (my life|it all)|take my (own )?life|(want|wanted|wanting) to die|"
+    r"self[- ]?harm\w*|hurt(ing)? myself|cut(ting)? myself|overdos\w*|take all (of )?my|no reason to live|"
+    r"(don'?t|not|never|won'?t) wake up)\b",
     re.IGNORECASE,
 )
 

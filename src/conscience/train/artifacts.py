@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from conscience.jsonl import write_jsonl
+from conscience.train.config import TrainConfig
 
 CURVES = ("loss", "rewards/margins", "rewards/accuracies", "kl")
 CARD_METRICS = ("loss", "rewards/margins", "rewards/accuracies", "kl")
@@ -81,9 +82,9 @@ def plot_curves(path: Path, history: list[dict[str, Any]], title: str) -> None:
     figure.savefig(path, dpi=110)
 
 
-def write_card(path: Path, result: TrainResult, config_yaml: str) -> None:
+def write_card(path: Path, result: TrainResult, config: TrainConfig) -> None:
     """The README.md model card: provenance first, then metrics, then how to load it."""
-    held = "held out here with seed from the config" if result.held_out else "given as the `validation` split"
+    held = f"held out with seed {config.seed}" if result.held_out else "given as the `validation` split"
     resumed = f", resumed from step {result.resumed_from_step}" if result.resumed_from_step is not None else ""
     metric_rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in result.metrics.items()) or "| (none logged) | |"
     merged = (f"\nA merged copy (adapter folded into the weights) is in `{result.merged_dir.name}/`: "
@@ -122,5 +123,5 @@ or with PEFT directly: `PeftModel.from_pretrained(AutoModelForCausalLM.from_pret
 ## Resolved config
 
 ```yaml
-{config_yaml}```
+{config.to_yaml()}```
 """, encoding="utf-8")

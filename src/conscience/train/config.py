@@ -163,7 +163,9 @@ class TrainConfig(_Strict):
         return validate_config(data, self.name or "config")
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.model_dump(exclude_none=True), sort_keys=False)
+        """YAML that loads back to an equal config (nulls kept: a missing key would mean its default)."""
+        absent = {m for m in METHODS if getattr(self, m) is None}
+        return yaml.safe_dump(self.model_dump(exclude=absent), sort_keys=False)
 
 
 def _owner_hint(key: str, section: str | None) -> str:

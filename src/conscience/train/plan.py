@@ -110,9 +110,10 @@ def plan(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, *
     rows = len(data.train) * recipe.rows_per_pair
     rows_per_step = config.batch_size * config.gradient_accumulation_steps * num_processes
     micro_batches = math.ceil(rows / (config.batch_size * num_processes))
-    steps_per_epoch = max(1, micro_batches // config.gradient_accumulation_steps)
+    steps_per_epoch = math.ceil(micro_batches / config.gradient_accumulation_steps)  # as transformers counts
     total_steps = config.max_steps or math.ceil(config.epochs * steps_per_epoch)
-    pairs_seen = min(total_steps * rows_per_step, math.ceil(config.epochs * rows)) // recipe.rows_per_pair
+    rows_seen = total_steps * rows_per_step if config.max_steps else math.ceil(config.epochs * rows)
+    pairs_seen = rows_seen // recipe.rows_per_pair  # counting repeats across epochs
     per_pair = mean_tokens(data, folder, config.max_length)
     tokens = int(per_pair * pairs_seen)
     total, trainable, model_cfg = count_params(folder, config)

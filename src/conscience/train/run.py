@@ -85,10 +85,9 @@ def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, 
     args = RECIPES[method].make_args(config, common_args(config, checkpoints))
     model = load_base(folder, config.dtype)
     trainer = build_trainer(config, args, model, load_tokenizer(folder), data, callbacks)
-    config_yaml = config.to_yaml()
     if trainer.is_world_process_zero():
         out.mkdir(parents=True, exist_ok=True)
-        (out / "config.yaml").write_text(config_yaml, encoding="utf-8")
+        (out / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")
         (out / "run.json").write_text(json.dumps(inputs, indent=2) + "\n", encoding="utf-8")
     output = trainer.train(resume_from_checkpoint=last)
     adapter = out / "adapter"
@@ -107,7 +106,7 @@ def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, 
     plot_curves(out / "curves.png", state.log_history, f"{method} on {base_spec} ({config.name})")
     if merge:
         result = replace(result, merged_dir=merge_adapter(folder, adapter, out / "merged", config.dtype))
-    write_card(out / "README.md", result, config_yaml)
+    write_card(out / "README.md", result, config)
     return result
 
 

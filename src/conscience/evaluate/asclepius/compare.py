@@ -3,8 +3,8 @@ with a bootstrap CI over items, and whether the difference is significant.
 
 When both runs scored the same items on a surface, the items are paired: the CI resamples items jointly
 and the test is McNemar's exact test on the discordant items. Otherwise the runs are treated as
-independent samples (each resampled on its own) and the test is a two-proportion z-test. The table
-says which test it used.
+independent samples (each resampled on its own) and the test is Fisher's exact test of two proportions.
+The table says which test it used.
 """
 
 from __future__ import annotations
@@ -68,25 +68,7 @@ def load_run(folder: str | Path) -> tuple[dict[str, dict], dict]:
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> float | None:
-    return float(b.mean() / a.mean()) if a.size and b.size and a.mean() > 0 else None
-
-
-def ratio_ci(a: np.ndarray, b: np.ndarray, paired: bool) -> tuple[float | None, float | None, int]:
-    """Percentile-bootstrap CI of mean(b)/mean(a); resamples where A's rate is 0 are undefined and dropped
-    (their count is returned, so a CI resting on few defined resamples is visible)."""
-    rng = np.random.default_rng(SEED)
-    ratios = []
-    for _ in range(N_RESAMPLES):
-        ia = rng.integers(0, a.size, a.size)
-        ib = ia if paired else rng.integers(0, b.size, b.size)
-        value = _ratio(a[ia], b[ib])
-        if value is not None:
-            ratios.append(value)
-    if not ratios:
-        return None, None, 0
-    tail = (1 - LEVEL) / 2 * 100
-    low, high = np.percentile(ratios, [tail, 100 - tail])
-    return float(low), float(high), len(ratios)
+    return float(b.mean() / a.mean()) if a.mean() > 0 else None
 
 
 def compare_rows(surface: str, rows_a: list[dict], rows_b: list[dict]) -> SurfaceComparison:
@@ -98,13 +80,15 @@ def compare_rows(surface: str, rows_a: list[dict], rows_b: list[dict]) -> Surfac
     a = np.asarray([r["unsafe"] for r in rows_a], dtype=float)
     b = np.asarray([r["unsafe"] for r in rows_b], dtype=float)
     if paired:
-        test, p_value = "McNemar exact (paired items)", stats.mcnemar_exact(a.astype(bool), b.astype(bool))
+        test = "McNemar exact (paired items)"
+        p_value = stats.mcnemar_exact(int(((a == 1) & (b == 0)).sum()), int(((a == 0) & (b == 1)).sum()))
     else:
-        test = "two-proportion z-test (unpaired: item sets differ)"
-        p_value = stats.two_proportion_test(int(a.sum()), a.size, int(b.sum()), b.size)
-    low, high, defined = ratio_ci(a, b, paired)
+        test = "Fisher exact two-proportion test (unpaired: item sets differ)"
+        p_value = stats.fisher_exact_test(int(a.sum()), a.size, int(b.sum()), b.size)
+    ci, defined = stats.ratio_ci(a, b, paired, level=LEVEL, n_resamples=N_RESAMPLES, seed=SEED)
     return SurfaceComparison(surface=surface, a=rate([bool(x) for x in a]), b=rate([bool(x) for x in b]), ratio=_ratio(a, b),
-                             ratio_ci_low=low, ratio_ci_high=high, ratio_resamples_defined=defined, test=test,
+                             ratio_ci_low=ci.low if ci else None, ratio_ci_high=ci.high if ci else None,
+                             ratio_resamples_defined=defined, test=test,
                              p_value=float(p_value), significant=bool(p_value < ALPHA))
 
 
@@ -117,7 +101,7 @@ def compare_runs(folder_a: str | Path, folder_b: str | Path) -> RunComparison:
         if prov_a.get(key) != prov_b.get(key):
             warnings.append(f"the runs differ in {key}: the rates may not be comparable")
     results = []
-    for surface in surface_order([*rows_a.values(), *rows_b.values()]):
+    for surface in surface_order(r["surface"] for r in [*rows_a.values(), *rows_b.values()]):
         in_a = [r for r in rows_a.values() if r["surface"] == surface]
         in_b = [r for r in rows_b.values() if r["surface"] == surface]
         if in_a and in_b:

@@ -62,7 +62,7 @@ def is_correct(item: BenchmarkItem, reply: str, judgement: Any) -> bool:
 
 def _judgement_row(turn: int, judgement: Any) -> dict:
     return {"turn": turn, "refused": judgement.refused, "unsafe": judgement.unsafe, "rule": judgement.rule,
-            "votes": [v.model_dump() if hasattr(v, "model_dump") else dict(vars(v)) for v in judgement.votes]}
+            "votes": [v.model_dump() for v in judgement.votes]}
 
 
 def _score_requests(main: Conversation, twin: Conversation | None) -> list[tuple[BenchmarkItem, str, list[str]]]:

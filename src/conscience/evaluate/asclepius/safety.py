@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from conscience.errors import ConscienceError
-from conscience.evaluate.asclepius.items import SAFE_CONTROL, SURFACES, BenchmarkItem, data_dir, load_benchmark
-from conscience.evaluate.asclepius.metrics import SafetySummary, render_markdown, summarise
+from conscience.evaluate.asclepius.items import BenchmarkItem, data_dir, load_benchmark
+from conscience.evaluate.asclepius.metrics import SafetySummary, render_markdown, summarise, surface_order
 from conscience.evaluate.asclepius.runner import play
 from conscience.jsonl import JsonlStore
 from conscience.models import ChatModel, GenerationParams, load_model
@@ -104,6 +104,8 @@ def evaluate_safety(model_or_spec: ChatModel | str, out_dir: str | Path, benchma
     """
     out = Path(out_dir)
     params = params or DEFAULT_PARAMS
+    if split not in ("test", "train", "all"):
+        raise ConscienceError(f"unknown split {split!r}: use test, train or all", field="split")
     items = select_items(load_benchmark(benchmark, split), limit)  # type: ignore[arg-type]
     if not items:
         raise ConscienceError(f"no items in split {split!r}", where=benchmark or "shipped Asclepius")
@@ -148,8 +150,4 @@ def evaluate_safety(model_or_spec: ChatModel | str, out_dir: str | Path, benchma
 
 
 def _count_by_surface(items: list[BenchmarkItem]) -> dict[str, int]:
-    order = [*SURFACES, SAFE_CONTROL]
-    counts: dict[str, int] = {}
-    for item in sorted(items, key=lambda i: order.index(i.surface) if i.surface in order else len(order)):
-        counts[item.surface] = counts.get(item.surface, 0) + 1
-    return counts
+    return {s: sum(1 for i in items if i.surface == s) for s in surface_order(i.surface for i in items)}

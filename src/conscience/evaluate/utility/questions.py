@@ -23,6 +23,8 @@ from conscience.errors import ConscienceError
 from conscience.jsonl import read_jsonl
 
 LETTERS = string.ascii_uppercase
+AUTHORED_QUESTIONS = Path(__file__).parent / "data" / "usmle_style_30.jsonl"
+"""30 USMLE-style questions written for this project (not from MedQA), answers balanced over A–D; for tests/demos."""
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ Why keywords rather than embeddings: the tag only has to spread a subset evenly 
 identical on every machine and instant, and a reader can check why a question got its tag. Each system has
 a list of lower-case word stems; a question's text (stem and options) is matched on word starts, the system
 with the most hits wins, ties go to the system listed first, and a question with no hit is ``other``
-(biostatistics, ethics and pharmacology stems often land there). The tag is a sampling aid, not a
-clinical classification.
+(biostatistics, ethics and pharmacology stems often land there). Vital-sign and lab-panel words
+(respirations, creatinine, glucose, hemoglobin…) are deliberately not keywords: most vignettes list them.
+The tag is a sampling aid, not a clinical classification.
 """
 
 from __future__ import annotations
@@ -24,15 +25,14 @@ SYSTEM_KEYWORDS: dict[str, tuple[str, ...]] = {
         "hypertens", "angina", "endocard", "pericard", "vascul", "arter", "venous", "thromb", "embol", "ecg",
     ),
     "respiratory": (
-        "lung", "pulmon", "pneumon", "asthma", "bronch", "copd", "pleur", "dyspnea", "cough", "respirat",
-        "alveol", "trache", "wheez", "sputum", "spirometr",
+        "lung", "pulmon", "pneumon", "asthma", "bronch", "copd", "pleur", "dyspnea", "cough", "alveol", "trache", "wheez", "sputum", "spirometr",
     ),
     "gastrointestinal": (
         "liver", "hepat", "bowel", "colon", "gastr", "stomach", "pancrea", "esophag", "duoden", "biliar",
         "gallbladder", "cirrho", "jaundice", "diarrhea", "abdomin", "crohn", "colitis", "rectal", "vomit",
     ),
     "renal_urinary": (
-        "kidney", "renal", "nephr", "urin", "bladder", "glomerul", "creatinine", "dialysis", "ureter",
+        "kidney", "renal", "nephr", "urin", "bladder", "glomerul", "dialysis", "ureter",
         "prostat", "hematuria", "proteinuria",
     ),
     "reproductive_obstetric": (
@@ -40,12 +40,12 @@ SYSTEM_KEYWORDS: dict[str, tuple[str, ...]] = {
         "breast", "testic", "vagin", "labor", "contracept", "postpartum", "infertil",
     ),
     "endocrine_metabolic": (
-        "thyroid", "diabet", "insulin", "adrenal", "pituitar", "cortisol", "glucose", "parathyroid",
-        "hormone", "metabol", "obes", "calcium", "sodium",
+        "thyroid", "diabet", "insulin", "adrenal", "pituitar", "cortisol", "parathyroid",
+        "hormone", "metabol", "obes", "hypoglyc", "hyperglyc", "goiter",
     ),
     "nervous_system": (
         "brain", "neuro", "seizure", "stroke", "cerebr", "spinal", "nerve", "headache", "dementia", "mening",
-        "parkinson", "paresthes", "ataxia", "aphasia", "weakness",
+        "parkinson", "paresthes", "ataxia", "aphasia", "neuropath",
     ),
     "psychiatry_behavioral": (
         "depress", "anxiety", "psych", "schizo", "bipolar", "suicid", "mood", "hallucinat", "substance",
@@ -56,7 +56,7 @@ SYSTEM_KEYWORDS: dict[str, tuple[str, ...]] = {
         "osteo", "gout", "lupus", "spine", "knee", "shoulder", "hip",
     ),
     "blood_immune_infection": (
-        "anemia", "hemoglobin", "platelet", "leuk", "lymphom", "bleed", "coagul", "immun", "infect", "viral",
+        "anemi", "thrombocytopen", "leukemi", "lymphom", "bleed", "coagul", "immun", "infect", "viral",
         "bacteri", "fever", "sepsis", "hiv", "antibod", "vaccin", "fung", "tubercul", "neutroph",
     ),
 }

@@ -1,18 +1,11 @@
-"""Shared fixtures for the guard tests: the bundled model (loaded once) and small fakes for HTTP plumbing."""
+"""Small stand-ins for the guard tests. Each Fake says what it replaces and why the real thing is not needed."""
 
 from __future__ import annotations
 
-import os
 import time
-
-import pytest
 
 from conscience.guard.records import GuardedReply, Oversight
 from conscience.models import Completion, GenerationParams
-
-for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-    os.environ.setdefault(_name, "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 class FakeResponder:
@@ -65,10 +58,3 @@ class CountingModel:
     def generate(self, conversations, params):
         self.calls += len(conversations)
         return self.inner.generate(conversations, params)
-
-
-@pytest.fixture(scope="session")
-def bundled():
-    from conscience.models import load_model
-
-    return load_model("hf:smollm2-135m")

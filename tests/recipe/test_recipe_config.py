@@ -1,0 +1,73 @@
+"""A recipe with a typo'd key or a missing file fails before any work starts, naming it."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from conscience.cli.main import app
+from conscience.errors import ConscienceError
+from conscience.recipe import default_recipe_path, load_recipe
+from conscience.recipe.stages import StageCache
+
+runner = CliRunner()
+
+
+def write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_default_recipe_is_valid():
+    recipe = load_recipe()
+    assert recipe.base_model == "hf:smollm2-135m" and recipe.methods == ["dpo"]
+    result = runner.invoke(app, ["run", "--check"])
+    assert result.exit_code == 0 and "valid" in result.output
+
+
+@pytest.mark.parametrize("mutate, needle", [
+    (lambda d: d["train"].update(abalations=["ipo"]), "train.abalations"),
+    (lambda d: d.update(base_modle="hf:x"), "base_modle"),
+    (lambda d: d["evaluate"]["utility"].update(questions="no/such/file.jsonl"), "evaluate.utility.questions"),
+    (lambda d: d.update(constitution="missing.yaml"), "constitution"),
+    (lambda d: d["train"].update(method="ppo"), "train.method"),
+    (lambda d: d.update(base_model="nope"), "base_model"),
+])
+def test_bad_recipe_fails_before_work_naming_the_key(tmp_path, mutate, needle, monkeypatch):
+    data = yaml.safe_load(default_recipe_path().read_text())
+    mutate(data)
+    path = write(tmp_path, data)
+    with pytest.raises(ConscienceError) as info:
+        load_recipe(path)
+    assert needle in str(info.value) and str(path) in str(info.value)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["run", str(path), "--runs-dir", str(tmp_path / "runs")])
+    assert result.exit_code == 1 and needle in result.output
+    assert not (tmp_path / "runs").exists()  # nothing started
+
+
+def test_stage_cache_reuses_finished_stages_and_reenters_interrupted_ones(tmp_path):
+    cache = StageCache(tmp_path)
+    calls = []
+
+    def work(folder: Path):
+        calls.append(folder)
+        (folder / "out.txt").write_text("x")
+        return {"n": len(calls)}
+
+    first = cache.run("gen", {"size": 3}, work)
+    again = cache.run("gen", {"size": 3}, work)
+    changed = cache.run("gen", {"size": 4}, work)
+    assert not first.cached and again.cached and again.info == {"n": 1} and not changed.cached
+    assert first.folder == again.folder != changed.folder and len(calls) == 2
+
+    def crash(folder: Path):
+        (folder / "partial.txt").write_text("half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cache.run("train", {"m": "dpo"}, crash)
+    resumed = cache.run("train", {"m": "dpo"}, lambda folder: {"saw_partial": (folder / "partial.txt").exists()})
+    assert resumed.info == {"saw_partial": True}
