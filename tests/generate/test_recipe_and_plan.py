@@ -33,6 +33,17 @@ def test_bad_recipes_name_the_field(write_recipe, source, message):
     assert message in err.value.one_line() and "sources.0" in err.value.one_line()
 
 
+@pytest.mark.parametrize("overrides, message", [
+    ({"teacher": "authored:clinical-v9"}, "the only authored teacher is authored:clinical-v0.1"),
+    ({"base": "authored:clinical-v0.1"}, "cannot be the base model"),
+    ({"critic": "gpt-4o"}, "has no provider"),
+])
+def test_bad_model_specs_fail_when_the_recipe_loads(overrides, message):
+    with pytest.raises(ConscienceError, match=message) as err:
+        load_recipe(overrides=overrides)
+    assert err.value.where == "overrides" and err.value.field == next(iter(overrides))
+
+
 def test_plan_is_deterministic_and_interleaved():
     config = load_recipe()
     first, second = build_plan(config, load_constitution()), build_plan(config, load_constitution())

@@ -49,6 +49,13 @@ def test_resolve_keeps_only_the_chosen_methods_section_and_round_trips(tmp_path)
     assert again == resolved
 
 
+def test_nulls_survive_the_round_trip(tmp_path):
+    """Bug: config.yaml once dropped nulls, so early_stopping_patience: null came back as the default 3."""
+    config = load_profile("cpu-demo").resolve("dpo")
+    config = config.model_copy(update={"early_stopping_patience": None, "save_steps": 1, "eval_steps": 100})
+    assert load_profile(_write(tmp_path, config.to_yaml())) == config
+
+
 def test_custom_profile_by_path_gets_defaults_for_a_missing_method_section(tmp_path):
     config = load_profile(_write(tmp_path, "learning_rate: 1.0e-5\n")).resolve("simpo")
     assert config.name == "custom" and config.params().beta == 2.0 and config.learning_rate == 1e-5

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from conscience.errors import ConscienceError
+from conscience.models.spec import parse_spec
 
 AUTHORED_TEACHER = "authored:clinical-v0.1"
 PROJECT_FILES = ("medqa_style", "open_ended", "curated")
@@ -120,6 +121,22 @@ class GenerateConfig(_Strict):
     response_cache: str | None = None
     contamination_threshold: float = Field(0.9, gt=0.0, le=1.0)
 
+    @field_validator("base", "teacher", "critic", "reviser")
+    @classmethod
+    def _known_spec(cls, spec: str | None, info) -> str | None:
+        """Catch a bad spec when the recipe loads, not after an hour of sampling."""
+        if spec is None:
+            return spec
+        if spec.startswith("authored:"):
+            if info.field_name == "base" or spec != AUTHORED_TEACHER:
+                raise ValueError(f"{spec!r}: the only authored teacher is {AUTHORED_TEACHER}, and it cannot be the base model")
+            return spec
+        try:
+            parse_spec(spec)
+        except ConscienceError as exc:
+            raise ValueError(exc.message) from None
+        return spec
+
     @model_validator(mode="after")
     def _unique_source_names(self) -> "GenerateConfig":
         names = [s.name for s in self.sources]
@@ -174,4 +191,5 @@ def load_recipe(path: str | Path | None = None, overrides: dict | None = None) -
         field = ".".join(str(part) for part in first["loc"]) or None
         message = {"extra_forbidden": "unknown key", "missing": "missing required field"}.get(first["type"], first["msg"])
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConscienceError(message.removeprefix("Value error, ") + more, where=path, field=field) from None
+        where = "overrides" if first["loc"] and first["loc"][0] in (overrides or {}) else path
+        raise ConscienceError(message.removeprefix("Value error, ") + more, where=where, field=field) from None

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from conscience.constitution import Constitution
 from conscience.data import scrub
 from conscience.data.prompts import normalize_text
-from conscience.errors import ConscienceError
 from conscience.generate import judging
 from conscience.generate.accounting import MeteredJudge, MeteredModel, Usage
 from conscience.generate.config import AUTHORED_TEACHER, PROJECT_FILES, GenerateConfig
@@ -239,30 +238,26 @@ class Teachers:
         return self.models[spec]
 
     @staticmethod
-    def _check_authored(spec: str) -> bool:
-        if spec.startswith("authored:"):
-            if spec != AUTHORED_TEACHER:
-                raise ConscienceError(f"unknown authored teacher {spec!r}; available: {AUTHORED_TEACHER}", field="teacher")
-            return True
-        return False
+    def _is_authored(spec: str) -> bool:
+        return spec == AUTHORED_TEACHER  # the recipe has already refused any other authored: spec
 
     def critic(self) -> ModelCritic | AuthoredCritic:
         if self._critic is None:
             spec = self.config.critic_spec
-            self._critic = (AuthoredCritic(self.constitution, self.judge()) if self._check_authored(spec) else
+            self._critic = (AuthoredCritic(self.constitution, self.judge()) if self._is_authored(spec) else
                             ModelCritic(self._model(spec), self.constitution, self.params, self.config.teacher_generation.max_retries))
         return self._critic
 
     def reviser(self) -> ModelReviser | AuthoredReviser:
         if self._reviser is None:
             spec = self.config.reviser_spec
-            self._reviser = (AuthoredReviser() if self._check_authored(spec) else
+            self._reviser = (AuthoredReviser() if self._is_authored(spec) else
                              ModelReviser(self._model(spec), self.constitution, self.params, self.config.teacher_generation.max_retries))
         return self._reviser
 
     def provenance(self) -> dict[str, str]:
         """What made the critiques and revisions, without loading anything."""
         def label(spec: str, authored: str) -> str:
-            return authored if self._check_authored(spec) else f"model-generated ({spec})"
+            return authored if self._is_authored(spec) else f"model-generated ({spec})"
         return {"critique": label(self.config.critic_spec, AUTHORED_CRITIQUE),
                 "revision": label(self.config.reviser_spec, AUTHORED_REVISION)}
