@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml $(BIN)/python
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/conscience demo
+	$(BIN)/conscience run
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

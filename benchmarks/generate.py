@@ -1,6 +1,6 @@
 """Benchmark: `conscience generate` on the default offline set-up — pairs per minute and pipeline overhead.
 
-Runs the shipped default recipe (bundled SmolLM2-135M base, temperature 0.7, max_new_tokens 192, batch 32,
+Runs the shipped default recipe (bundled SmolLM2-135M base, temperature 0.7, max_new_tokens 128, batch 32,
 authored teacher + the project judge) on the first ``--prompts`` prompts of its plan (default 64), in a
 fresh run directory with a fresh response cache, so every base reply is really generated. Prints the
 wall time, pairs per minute, and where the time went: inside model calls (base sampling), inside judge

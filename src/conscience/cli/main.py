@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from conscience.cli import bench, constitution, demo, eval_safety, eval_utility, generate, guard, judge, models, review, run, train
+from conscience.cli import bench, constitution, eval_safety, eval_utility, generate, guard, judge, models, review, run, train
 from conscience.cli.common import offline_env
 
 app = typer.Typer(
@@ -33,7 +33,6 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(guard.app, name="guard")
 app.add_typer(review.app, name="review")
 app.command(name="run")(run.run)
-app.command(name="demo")(demo.demo)
 
 if __name__ == "__main__":
     app()

@@ -11,7 +11,7 @@ from conscience.models.protocol import Completion, GenerationParams, Message
 
 
 class HFChatModel:
-    """A causal LM from a local folder, optionally with a PEFT adapter, behind the ChatModel protocol.
+    """A causal LM from a local folder, optionally with a PEFT adapter (merged on load), behind the ChatModel protocol.
 
     ``model`` and ``tokenizer`` are public so scorers that need log-likelihoods (MedQA) or trainers can use
     the same loaded weights rather than loading a second copy.
@@ -39,7 +39,8 @@ class HFChatModel:
                 raise ConscienceError("not a LoRA adapter folder (no adapter_config.json)", where=adapter)
             from peft import PeftModel
 
-            model = PeftModel.from_pretrained(model, adapter)
+            # Folded into the weights for inference: same outputs, without LoRA's extra matmuls per layer.
+            model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
         self.model = model.eval()
 
     def render(self, conversation: list[Message]) -> str:
