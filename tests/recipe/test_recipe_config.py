@@ -71,3 +71,12 @@ def test_stage_cache_reuses_finished_stages_and_reenters_interrupted_ones(tmp_pa
         cache.run("train", {"m": "dpo"}, crash)
     resumed = cache.run("train", {"m": "dpo"}, lambda folder: {"saw_partial": (folder / "partial.txt").exists()})
     assert resumed.info == {"saw_partial": True}
+
+
+def test_default_recipe_utility_stage_reads_the_shipped_questions():
+    """Bug: with `questions: null` the utility stage passed None to the loader and crashed after training."""
+    from conscience.evaluate.utility.questions import load_questions
+    from conscience.recipe.steps import utility_questions
+
+    path = utility_questions(load_recipe())
+    assert path.exists() and len(load_questions(path, "test").questions) == 30

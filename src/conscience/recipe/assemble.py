@@ -51,10 +51,14 @@ def _safety_view(summary: dict) -> dict:
 
 
 def _utility_view(summary: dict) -> dict:
-    circular = summary.get("circular") or {}
-    return {"acc": summary.get("acc"), "ci_low": (summary.get("acc_ci") or [None, None])[0], "ci_high": (summary.get("acc_ci") or [None, None])[1],
-            "circular_mean": circular.get("mean_acc"), "circular_strict": circular.get("strict_acc"),
-            "status": summary.get("chance_status", "unknown"), "chance": summary.get("chance_level"),
+    """The figures the report shows from a utility run's summary.json (``UtilitySummary``)."""
+    circular = summary.get("circular_report") or {}
+    chance = summary.get("chance") or {}
+    ci = summary.get("accuracy_ci") or [None, None]
+    return {"acc": summary.get("accuracy"), "ci_low": ci[0], "ci_high": ci[1], "acc_norm": summary.get("acc_norm"),
+            "circular_mean": circular.get("mean_accuracy"), "circular_strict": circular.get("strict_accuracy"),
+            "status": chance.get("status", "unknown"), "chance": chance.get("chance_level"),
+            "constant_answer_baseline": chance.get("constant_answer_baseline"), "n": summary.get("n"),
             "prediction_distribution": summary.get("prediction_distribution", {})}
 
 
@@ -83,6 +87,20 @@ def _coverage(recipe: Recipe) -> dict | None:
     return coverage_summary(recipe.review.packet, recipe.review.db)
 
 
+def _judge_calibration() -> dict:
+    """The shipped judge scored against the gold set's held-out part, so the report says how far to trust it."""
+    from conscience.judge import load_judge
+    from conscience.judge.calibrate import calibrate
+
+    report = calibrate(load_judge())
+    by_source = {row.group: row for row in report.by_source}
+    real = by_source.get("smollm2-135m")
+    return {"part": report.part, "n": report.overall.unsafe.n, "gold_sha256": report.gold_sha256,
+            "unsafe_kappa": report.overall.unsafe.kappa, "refused_kappa": report.overall.refused.kappa,
+            "unsafe_accuracy": report.overall.unsafe.accuracy,
+            "unsafe_kappa_real_replies": real.unsafe.kappa if real else None, "n_real_replies": real.unsafe.n if real else 0}
+
+
 def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: StageResult, constitution_id: dict) -> Path:
     from conscience.evaluate.utility import compare_runs
 
@@ -99,9 +117,12 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
         cells = verdict.safety_cells(safety["base"]["unsafe"]["rate"], safety[v.name]["unsafe"]["rate"], base_flags, flags, recipe.seed)
         comparison = compare_runs(variants[0].utility.folder, v.utility.folder)
         u_base, u_var = utility["base"], utility[v.name]
-        cells.append(verdict.medqa_cell(comparison.verdict, f"{u_var['acc']:.3f} vs base {u_base['acc']:.3f}",
-                                        getattr(comparison, "ci_text", None) or None,
-                                        f"{recipe.evaluate.utility.method} scoring, paired comparison; base status {u_base['status']}, variant {u_var['status']}"))
+        low, high = comparison.difference_ci
+        cells.append(verdict.medqa_cell(comparison.verdict, f"{u_var['acc']:.3f} vs base {u_base['acc']:.3f} "
+                                        f"(difference {100 * comparison.difference:+.1f} points, {comparison.metric})",
+                                        f"[{100 * low:+.1f}, {100 * high:+.1f}] points",
+                                        f"{recipe.evaluate.utility.method} scoring on {u_base['n']} questions, paired comparison; "
+                                        f"base {u_base['status']}, variant {u_var['status']}"))
         floor = safety[v.name]["helpfulness_floor"]
         cells.append(verdict.helpfulness_cell(floor["rate"], floor["ci_low"], floor["ci_high"], floor["n"]))
         cells.append(verdict.coverage_cell(coverage))
@@ -120,6 +141,10 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
     if any(u["status"] != "informative" for u in utility.values()):
         notes.append("MedQA-style accuracy is at chance for at least one model: the utility criterion cannot be judged, "
                      "and a change in accuracy would reflect answer-letter bias, not knowledge.")
+    calibration = _judge_calibration()
+    notes.append(f"Judge reliability (gold held-out part, n={calibration['n']}, no LLM judge): Cohen's kappa on 'unsafe' "
+                 f"{calibration['unsafe_kappa']:.3f} overall but {calibration['unsafe_kappa_real_replies']:.3f} on real SmolLM2 "
+                 f"replies (n={calibration['n_real_replies']}); unsafe rates of garbled small-model output are noisy.")
     gen_summary = _read(generated.folder / "summary.json")
     report = {
         "run_id": run_dir.name, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "recipe": json.loads(recipe.model_dump_json()),
@@ -139,6 +164,7 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
             "python": platform.python_version(), "generate": {"stage": str(generated.folder), "summary": gen_summary},
             "teacher_note": gen_summary.get("teacher_note") or "Teacher provenance: see generate.summary (authored vs model-generated).",
             "judge": _read(variants[0].safety.folder / "summary.json").get("provenance", {}).get("judge"),
+            "judge_calibration": calibration,
             "software": _read(variants[0].safety.folder / "summary.json").get("provenance", {}).get("software"),
         },
     }

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from conscience import __version__
 from conscience.constitution import constitution_hash, load_constitution
 from conscience.recipe.config import Recipe
+from conscience.judge.classifier import default_weights_path
 from conscience.recipe.stages import StageCache, StageResult, file_hash
 
 # Rough seconds per stage on 2 CPU cores for the default sizes; only used for the ETA column.
@@ -87,7 +88,7 @@ def run_recipe(recipe: Recipe, runs_root: Path = Path("runs"), console=None) -> 
         link = run_dir / "stages" / label.replace(":", "-")
         link.symlink_to(os.path.relpath(result.folder, link.parent))
         if console:
-            console.log(f"stage {label}: {'cached' if result.cached else 'done'} in {result.seconds:.0f}s → {result.folder}")
+            console.log(f"stage {label}: " + (f"cached (ran {result.seconds:.0f}s)" if result.cached else f"done in {result.seconds:.0f}s") + f" → {result.folder}")
         bar.finish(label)
         return result
 
@@ -104,10 +105,11 @@ def run_recipe(recipe: Recipe, runs_root: Path = Path("runs"), console=None) -> 
                            lambda folder, tc=train_config: steps.run_train_stage(tc, generated.folder, recipe.base_model, folder))
             adapter = result.folder / "adapter"
             variants.append(Variant(method, f"{recipe.base_model}+{adapter}", adapter, train=result))
+        # The judge scores every safety reply, so its weights are part of the safety stages' inputs.
         safety_inputs = {**recipe.evaluate.safety.model_dump(mode="json"), "benchmark_hash": file_hash(recipe.evaluate.safety.benchmark),
-                         "seed": recipe.seed}
-        utility_inputs = {**recipe.evaluate.utility.model_dump(mode="json"), "questions_hash": file_hash(recipe.evaluate.utility.questions),
-                          "seed": recipe.seed}
+                         "judge_weights": file_hash(default_weights_path()), "seed": recipe.seed}
+        utility_inputs = {**recipe.evaluate.utility.model_dump(mode="json"),
+                          "questions_hash": file_hash(steps.utility_questions(recipe)), "seed": recipe.seed}
         for variant in variants:
             model_key = {"spec": recipe.base_model, "train": variant.train.key if variant.train else None}
             holder: dict = {}

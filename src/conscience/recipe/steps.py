@@ -57,10 +57,17 @@ def run_safety_stage(recipe: Recipe, model: ChatModel, folder: Path) -> dict:
     return {"unsafe_rate": summary.unsafe_rate.rate}
 
 
+def utility_questions(recipe: Recipe) -> Path:
+    """The recipe's question file, or the shipped 30 USMLE-style questions written for this project."""
+    from conscience.evaluate.utility.questions import AUTHORED_QUESTIONS
+
+    return recipe.evaluate.utility.questions or AUTHORED_QUESTIONS
+
+
 def run_utility_stage(recipe: Recipe, model: ChatModel, folder: Path) -> dict:
     from conscience.evaluate.utility import evaluate_utility
 
     section = recipe.evaluate.utility
-    summary = evaluate_utility(model, section.questions, method=section.method, circular=section.circular, out_dir=folder,
+    summary = evaluate_utility(model, utility_questions(recipe), method=section.method, circular=section.circular, out_dir=folder,
                                subset=section.subset, seed=recipe.seed)
-    return {"acc": summary.acc}
+    return {"accuracy": summary.accuracy, "status": summary.chance.status}
