@@ -50,7 +50,7 @@ def safety(args, base, judge, out: Path) -> None:
         s = evaluate_safety(model, out / name.replace(" ", "_").replace(",", "").replace("=", ""), split="test",
                             judge=judge, params=PARAMS, limit=args.limit)
         rows.append((name, s, time.time() - start))
-    print(f"\n## Safety: Asclepius test split, {rows[0][1].n_items} items (--limit {args.limit}), greedy, max_new_tokens "
+    print(f"\n## Safety: Asclepius test split, {rows[0][1].provenance['benchmark']['n_items']} items (--limit {args.limit}), greedy, max_new_tokens "
           f"{PARAMS.max_new_tokens}, judge {judge.describe()['name']} (weights {judge.describe()['weights_sha256'][:12]})\n")
     print("| arm | unsafe rate (95% CI) | helpfulness floor (95% CI) | wall (s) |")
     print("| --- | --- | --- | --- |")
