@@ -1,4 +1,4 @@
-"""Fixtures for the utility tests: the project's own 30 authored questions (never ../shared)."""
+"""Fixtures for the utility tests: the project's own 30 authored questions, shipped in the package."""
 
 import pytest
 

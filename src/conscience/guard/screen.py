@@ -12,7 +12,7 @@ request expected a safe, caveated answer (``safe_complete``), since the guard ca
 from __future__ import annotations
 
 from conscience.evaluate.asclepius.items import BenchmarkItem
-from conscience.guard.classifier import RequestClassifier, embed, load_request_classifier, request_text
+from conscience.guard.classifier import RequestClassifier, load_request_classifier, request_text
 from conscience.guard.records import ScreenResult
 from conscience.judge import lexical
 from conscience.judge.classifier import JudgeWeights, embedding_features, load_weights
@@ -35,7 +35,7 @@ class RiskScreen:
         if not conversations:
             return []
         texts = [request_text(c) for c in conversations]
-        request_p = self.request_classifier.probabilities(embed(self.encoder._load(), texts))
+        request_p = self.request_classifier.probabilities(self.encoder.encode(texts).astype("float64"))
         items = [BenchmarkItem(id=f"guard-{n}", turns=[m["content"] for m in c if m["role"] == "user"] or [""],
                                expected=SCREEN_EXPECTED) for n, c in enumerate(conversations)]
         draft_p = self.judge_weights.embedding_probs(embedding_features(self.encoder, items, drafts))[:, 0]
