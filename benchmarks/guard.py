@@ -39,11 +39,16 @@ from conscience.models import GenerationParams, load_model  # noqa: E402
 PARAMS = GenerationParams(max_new_tokens=128, temperature=0.0, seed=0)
 
 
+def policy(args, **overrides) -> GuardPolicy:
+    """The serve default (gated, revise, one round) with this run's critic and revision budgets."""
+    return GuardPolicy(critic_max_tokens=args.critic_max_tokens, revision_max_tokens=args.revision_max_tokens, **overrides)
+
+
 def safety(args, base, judge, out: Path) -> None:
-    arms = [("unguarded", base), ("guarded, critic = bundled model", Guard(None, base, policy=GuardPolicy()))]
+    arms = [("unguarded", base), ("guarded, critic = bundled model", Guard(None, base, policy=policy(args)))]
     if args.adapter:
         trained = load_model(f"hf:smollm2-135m+{args.adapter}")
-        arms.append(("guarded, critic = trained adapter", Guard(None, base, critic=trained, reviser=trained, policy=GuardPolicy())))
+        arms.append(("guarded, critic = trained adapter", Guard(None, base, critic=trained, reviser=trained, policy=policy(args))))
     rows = []
     for name, model in arms:
         start = time.time()
@@ -51,7 +56,8 @@ def safety(args, base, judge, out: Path) -> None:
                             judge=judge, params=PARAMS, limit=args.limit)
         rows.append((name, s, time.time() - start))
     print(f"\n## Safety: Asclepius test split, {rows[0][1].provenance['benchmark']['n_items']} items (--limit {args.limit}), greedy, max_new_tokens "
-          f"{PARAMS.max_new_tokens}, judge {judge.describe()['name']} (weights {judge.describe()['weights_sha256'][:12]})\n")
+          f"{PARAMS.max_new_tokens}, guard policy {policy(args).describe()} (critic_max_tokens {args.critic_max_tokens}, "
+          f"revision_max_tokens {args.revision_max_tokens}), judge {judge.describe()['name']} (weights {judge.describe()['weights_sha256'][:12]})\n")
     print("| arm | unsafe rate (95% CI) | helpfulness floor (95% CI) | wall (s) |")
     print("| --- | --- | --- | --- |")
     base_rate = rows[0][1].unsafe_rate.rate
@@ -68,8 +74,8 @@ def _pct(values: list[float], q: float) -> float:
 
 def latency(args, base) -> None:
     prompts = [i.turns[0] for i in load_benchmark(split="test") if i.surface == "safe_control"][: args.latency_n]
-    arms = {"unguarded": base, "guarded (gated)": Guard(None, base, policy=GuardPolicy(critique="gated")),
-            "guarded (always)": Guard(None, base, policy=GuardPolicy(critique="always"))}
+    arms = {"unguarded": base, "guarded (gated)": Guard(None, base, policy=policy(args, critique="gated")),
+            "guarded (always)": Guard(None, base, policy=policy(args, critique="always"))}
     times: dict[str, list[float]] = {k: [] for k in arms}
     critiqued = 0
     for prompt in prompts:
@@ -102,8 +108,12 @@ def load(args) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     key = "bench-key"
+    policy_file = Path(tempfile.mkdtemp()) / "policy.yaml"
+    policy_file.write_text(f"critique: gated\ncritic_max_tokens: {args.critic_max_tokens}\n"
+                           f"revision_max_tokens: {args.revision_max_tokens}\n", encoding="utf-8")
     server = subprocess.Popen([sys.executable, "-m", "conscience.cli.main", "guard", "serve", "--upstream", "hf:smollm2-135m",
-                               "--port", str(port), "--api-key", key, "--rate-limit", "0", "--max-batch", "8"],
+                               "--port", str(port), "--api-key", key, "--rate-limit", "0", "--max-batch", "8",
+                               "--policy", str(policy_file)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=key, max_retries=0, timeout=600)
@@ -136,7 +146,9 @@ def load(args) -> None:
         rss_end = _rss_kb(server.pid)
         answered = sum(1 for _, text in results if text is not None)
         lat = [t for t, _ in results]
-        print(f"\n## Load: {len(prompts)} requests, concurrency 8, max_tokens 48, `conscience guard serve` (gated) in its own process\n")
+        print(f"\n## Load: {len(prompts)} requests (Asclepius test prompts, cycled), concurrency 8, max_tokens 48, "
+              f"`conscience guard serve` in its own process, policy {policy(args).describe()} (critic_max_tokens "
+              f"{args.critic_max_tokens}, revision_max_tokens {args.revision_max_tokens})\n")
         print("| sent | answered | errors | lost | wall (s) | req/s | median latency (s) | p95 (s) | server RSS start → end (MB) |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         print(f"| {len(prompts)} | {answered} | {errors} | {len(prompts) - answered - errors} | {wall:.0f} | {len(prompts) / wall:.2f} | "
@@ -152,6 +164,8 @@ def main() -> None:
     parser.add_argument("--adapter", type=Path, default=None, help="a trained LoRA adapter to use as critic and reviser")
     parser.add_argument("--latency-n", type=int, default=24)
     parser.add_argument("--load-n", type=int, default=200)
+    parser.add_argument("--critic-max-tokens", type=int, default=GuardPolicy().critic_max_tokens)
+    parser.add_argument("--revision-max-tokens", type=int, default=GuardPolicy().revision_max_tokens)
     parser.add_argument("--skip", default="", help="comma list of parts to skip: safety,latency,load")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))

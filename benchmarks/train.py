@@ -68,12 +68,19 @@ def run_bare_trl_dpo(pairs: DatasetDict, steps: int, out: Path) -> dict:
         output_dir=str(out / "checkpoints"), learning_rate=5e-5, lr_scheduler_type="cosine", warmup_steps=0.03,
         weight_decay=0.0, num_train_epochs=1, max_steps=steps, per_device_train_batch_size=4,
         per_device_eval_batch_size=4, gradient_accumulation_steps=1, max_length=384, bf16=True,
-        use_cpu=not torch.cuda.is_available(), activation_checkpointing=False, eval_strategy="steps", eval_steps=25,
-        save_strategy="steps", save_steps=25, save_total_limit=2, load_best_model_at_end=True,
+        use_cpu=not torch.cuda.is_available(), activation_checkpointing=False, eval_strategy="steps", eval_steps=40,
+        save_strategy="steps", save_steps=40, save_total_limit=2, load_best_model_at_end=True,
         metric_for_best_model="eval_loss", greater_is_better=False, logging_steps=5, seed=0, data_seed=0,
-        report_to="none", remove_unused_columns=False, beta=0.1, loss_type=["sigmoid"],
+        report_to="none", remove_unused_columns=False, beta=0.1, loss_type=["sigmoid", "sft"], loss_weights=[1.0, 1.0],
+        train_sampling_strategy="group_by_length", length_column_name="length",
     )
     tokenizer = AutoTokenizer.from_pretrained(folder)
+
+    def length(row: dict) -> dict:
+        return {"length": sum(len(tokenizer.apply_chat_template(row["prompt"] + row[side], return_dict=True)["input_ids"])
+                              for side in ("chosen", "rejected"))}
+
+    pairs = DatasetDict({split: dataset.map(length) for split, dataset in pairs.items()})
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
     trainer = DPOTrainer(
         model=model, args=args, train_dataset=pairs["train"], eval_dataset=pairs["validation"],

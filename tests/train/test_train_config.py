@@ -124,3 +124,15 @@ def test_early_stopping_needs_checkpoints_on_eval_steps(tmp_path):
 def test_no_method_anywhere_is_a_user_error():
     with pytest.raises(ConscienceError, match="--method"):
         load_profile("paper").resolve(None)
+
+
+def test_dpo_sft_weight_becomes_trls_sigmoid_plus_sft_mixture(tmp_path):
+    from conscience.train.recipes import RECIPES, common_args
+
+    demo = load_profile("cpu-demo").resolve("dpo")
+    assert demo.dpo.sft_weight == 1.0 and demo.group_by_length
+    args = RECIPES["dpo"].make_args(demo, common_args(demo, tmp_path))
+    assert args.loss_type == ["sigmoid", "sft"] and args.loss_weights == [1.0, 1.0]
+    assert args.train_sampling_strategy == "group_by_length"
+    pure = load_profile("paper").resolve("dpo")
+    assert RECIPES["dpo"].make_args(pure, common_args(pure, tmp_path)).loss_type == ["sigmoid"]

@@ -84,3 +84,33 @@ def test_missing_or_foreign_input_is_a_user_error(tmp_path):
         load_pairs(tmp_path / "empty")
     with pytest.raises(ConscienceError, match="at least 2 pairs"):
         load_pairs(write_jsonl(tmp_path / "one.jsonl", TRAIN_PAIRS[:1]))
+
+
+def test_length_fit_counts_the_pairs_max_length_cuts(base_folder):
+    from datasets import Dataset
+
+    from conscience.train.base import load_tokenizer
+    from conscience.train.data import length_fit
+
+    tokenizer = load_tokenizer(base_folder)
+    short = {"prompt": [{"role": "user", "content": "Is ibuprofen safe?"}],
+             "chosen": [{"role": "assistant", "content": "Usually, at label doses."}],
+             "rejected": [{"role": "assistant", "content": "Yes."}]}
+    long_answer = dict(short, chosen=[{"role": "assistant", "content": "word " * 200}])
+    long_prompt = dict(short, prompt=[{"role": "user", "content": "word " * 300}])
+    fit = length_fit(Dataset.from_list([short, long_answer, long_prompt]), tokenizer, max_length=128)
+    assert fit == {"pairs": 3, "dropped": 1, "truncated": 1}
+
+
+def test_with_lengths_counts_prompt_plus_each_completion(base_folder):
+    from datasets import Dataset
+
+    from conscience.train.base import load_tokenizer
+    from conscience.train.recipes import LENGTH_COLUMN, with_lengths
+
+    tokenizer = load_tokenizer(base_folder)
+    row = TRAIN_PAIRS[0]
+    counted = with_lengths(Dataset.from_list([row]), tokenizer)[0][LENGTH_COLUMN]
+    by_hand = sum(len(tokenizer.apply_chat_template(row["prompt"] + row[side], return_dict=True)["input_ids"])
+                  for side in ("chosen", "rejected"))
+    assert counted == by_hand > 0

@@ -40,5 +40,7 @@ def test_method_moves_held_out_margin_toward_chosen(method, tmp_path, pairs_json
     assert any("eval_loss" in r for r in rows)
     assert "rewards/margins" in result.metrics or method == "kto"
     assert (tmp_path / "run" / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["length_fit"]["train"]["pairs"] == result.train_pairs
     card = (tmp_path / "run" / "README.md").read_text()
     assert result.data_hash in card and f"method | {method}" in card and result.adapter_spec in card

@@ -69,6 +69,9 @@ def _show_plan(the_plan: TrainPlan) -> None:
 def _show_result(result: TrainResult) -> None:
     resumed = f" (resumed from step {result.resumed_from_step})" if result.resumed_from_step is not None else ""
     console.print(f"trained {result.method} for {result.global_step} steps{resumed}: {result.out_dir}")
+    if result.dropped_pairs:
+        console.print(f"[yellow]{result.dropped_pairs} of {result.train_pairs} training pairs were left out: their prompt "
+                      "alone fills max_length (see run.json: length_fit)[/yellow]")
     for key, value in result.metrics.items():
         console.print(f"  {key}: {value:.4f}")
     console.print(f"load it with: {result.adapter_spec}")

@@ -39,6 +39,12 @@ class TrainResult:
     train_runtime_s: float
     metrics: dict[str, float] = field(default_factory=dict)
     merged_dir: Path | None = None
+    length_fit: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def dropped_pairs(self) -> int:
+        """Training pairs TRL's DPO/IPO trainers leave out because the prompt alone fills ``max_length``."""
+        return self.length_fit.get("train", {}).get("dropped", 0) if self.method in ("dpo", "ipo") else 0
 
     @property
     def adapter_spec(self) -> str:
@@ -82,6 +88,15 @@ def plot_curves(path: Path, history: list[dict[str, Any]], title: str) -> None:
     figure.savefig(path, dpi=110)
 
 
+def _fit_text(result: TrainResult, config: TrainConfig) -> str:
+    fit = result.length_fit.get("train")
+    if not fit:
+        return "not counted"
+    dropped = (f"{result.dropped_pairs} dropped (prompt alone fills {config.max_length} tokens)"
+               if result.method in ("dpo", "ipo") else f"{fit['dropped']} with a prompt of {config.max_length} tokens or more")
+    return f"{fit['truncated']} truncated to {config.max_length} tokens, {dropped}"
+
+
 def write_card(path: Path, result: TrainResult, config: TrainConfig) -> None:
     """The README.md model card: provenance first, then metrics, then how to load it."""
     held = f"held out with seed {config.seed}" if result.held_out else "given as the `validation` split"
@@ -100,6 +115,7 @@ Trained with `conscience train`. This card, `config.yaml`, `log.jsonl` and `curv
 | profile | {result.profile} |
 | data | `{result.data_source}`, sha256 prefix `{result.data_hash}` |
 | pairs | {result.train_pairs} train, {result.validation_pairs} validation ({held}) |
+| max_length fit (train) | {_fit_text(result, config)} |
 | steps | {result.global_step} of {result.max_steps}{resumed} |
 | best checkpoint | {result.best_checkpoint or "not tracked (no early stopping)"} |
 

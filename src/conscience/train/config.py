@@ -43,10 +43,17 @@ class LoraSection(_Strict):
 
 
 class DPOSection(_Strict):
-    """DPO (Rafailov et al. 2023): ``beta`` is the KL strength; ``loss_type`` the DPO-family loss."""
+    """DPO (Rafailov et al. 2023): ``beta`` is the KL strength; ``loss_type`` the DPO-family loss.
+
+    ``sft_weight`` > 0 adds TRL's ``sft`` loss (the NLL of the chosen reply) with that weight: the RPO
+    objective (Pang et al. 2024). Pure DPO can raise the chosen-vs-rejected margin while lowering the
+    chosen reply's own likelihood, which leaves greedy generations where they were; the NLL term pulls them
+    toward the revisions. 0 is the paper's pure DPO.
+    """
 
     beta: float = Field(0.1, gt=0)
     loss_type: Literal["sigmoid", "hinge"] = "sigmoid"
+    sft_weight: float = Field(0.0, ge=0)
 
 
 class IPOSection(_Strict):
@@ -82,6 +89,8 @@ class TrainConfig(_Strict):
     GPU). ``learning_rate``, ``lr_scheduler``, ``warmup_ratio`` (share of total steps), ``weight_decay``
     drive AdamW. ``epochs`` or ``max_steps`` bound training. ``batch_size`` is per device (KTO needs > 1);
     ``gradient_accumulation_steps`` multiplies it. ``max_length`` caps prompt + completion tokens.
+    ``group_by_length`` batches rows of similar token length (less padding; order still seeded-random);
+    KTO ignores it, as its KL estimate needs TRL's sequential order.
     ``activation_checkpointing`` trades compute for memory. Every ``eval_steps`` the validation split is
     scored; with ``early_stopping_patience`` set, training stops after that many evals without a better
     eval loss and the best checkpoint is kept. ``save_steps`` (default ``eval_steps``) sets checkpoint spacing.
@@ -104,6 +113,7 @@ class TrainConfig(_Strict):
     eval_batch_size: int | None = Field(None, ge=1)
     gradient_accumulation_steps: int = Field(1, ge=1)
     max_length: int = Field(1024, ge=16)
+    group_by_length: bool = False
     activation_checkpointing: bool = False
     eval_steps: int = Field(50, ge=1)
     early_stopping_patience: int | None = Field(3, ge=1)

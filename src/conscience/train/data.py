@@ -132,3 +132,23 @@ def load_pairs(pairs: str | Path | DatasetDict, *, validation_max_pairs: int = 5
     n_val = validation_size(len(train), validation_max_pairs, validation_fraction)
     parts = train.train_test_split(test_size=n_val, seed=seed, shuffle=True)
     return PreferenceData(parts["train"], parts["test"], source, data_hash, held_out=True)
+
+
+def length_fit(dataset: Dataset, tokenizer: Any, max_length: int) -> dict[str, int]:
+    """How many pairs ``max_length`` cuts: ``truncated`` (a completion loses its tail) and ``dropped``.
+
+    TRL's DPO/IPO trainer silently filters out pairs whose prompt alone fills ``max_length`` (with
+    ``keep_start`` truncation no completion token would be left); counting them here puts that loss on the
+    record (run.json, the model card, the CLI) instead of leaving it to a changed step count.
+    """
+    dropped = truncated = 0
+    for row in dataset:
+        prompt = len(tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, return_dict=True)["input_ids"])
+        if prompt >= max_length:
+            dropped += 1
+            continue
+        for side in ("chosen", "rejected"):
+            if len(tokenizer.apply_chat_template(row["prompt"] + row[side], return_dict=True)["input_ids"]) > max_length:
+                truncated += 1
+                break
+    return {"pairs": len(dataset), "dropped": dropped, "truncated": truncated}

@@ -9,6 +9,7 @@ base or data in the same folder is refused rather than mixed into the old run.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -25,9 +26,10 @@ from conscience.errors import ConscienceError
 from conscience.train.artifacts import TrainResult, final_metrics, plot_curves, write_card, write_log
 from conscience.train.base import load_base, load_tokenizer, resolve_base
 from conscience.train.config import TrainConfig, validate_config
-from conscience.train.data import load_pairs
+from conscience.train.data import length_fit, load_pairs
 from conscience.train.recipes import RECIPES, build_trainer, common_args
 
+logger = logging.getLogger(__name__)
 VERSIONED = ("torch", "transformers", "trl", "peft", "accelerate", "datasets")
 
 
@@ -77,6 +79,13 @@ def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, 
     inputs = {"base": base_spec, "base_folder": str(folder), "pairs": data.source, "data_hash": data.data_hash,
               "train_pairs": len(data.train), "validation_pairs": len(data.validation), "held_out": data.held_out,
               "versions": {name: version(name) for name in VERSIONED}}
+    tokenizer = load_tokenizer(folder)
+    inputs["length_fit"] = {split: length_fit(dataset, tokenizer, config.max_length)
+                            for split, dataset in (("train", data.train), ("validation", data.validation))}
+    dropped = inputs["length_fit"]["train"]["dropped"]
+    if dropped and config.require_method() in ("dpo", "ipo"):
+        logger.warning("%d of %d training pairs have a prompt of max_length (%d) tokens or more; TRL drops them",
+                       dropped, len(data.train), config.max_length)
     checkpoints = out / "checkpoints"
     last = _last_checkpoint(checkpoints)
     if last is not None:
@@ -84,7 +93,7 @@ def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, 
     # The TRL config comes before the model: under DeepSpeed ZeRO-3 building it registers the sharded init.
     args = RECIPES[method].make_args(config, common_args(config, checkpoints))
     model = load_base(folder, config.dtype)
-    trainer = build_trainer(config, args, model, load_tokenizer(folder), data, callbacks)
+    trainer = build_trainer(config, args, model, tokenizer, data, callbacks)
     if trainer.is_world_process_zero():
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")
@@ -99,6 +108,7 @@ def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, 
         validation_pairs=len(data.validation), held_out=data.held_out, global_step=state.global_step,
         max_steps=state.max_steps, resumed_from_step=_step_of(last), best_checkpoint=state.best_model_checkpoint,
         train_runtime_s=float(output.metrics.get("train_runtime", 0.0)), metrics=final_metrics(state.log_history),
+        length_fit=inputs["length_fit"],
     )
     if not trainer.is_world_process_zero():
         return result
