@@ -71,7 +71,7 @@ def run_bare_trl_dpo(pairs: DatasetDict, steps: int, out: Path) -> dict:
         use_cpu=not torch.cuda.is_available(), activation_checkpointing=False, eval_strategy="steps", eval_steps=40,
         save_strategy="steps", save_steps=40, save_total_limit=2, load_best_model_at_end=True,
         metric_for_best_model="eval_loss", greater_is_better=False, logging_steps=5, seed=0, data_seed=0,
-        report_to="none", remove_unused_columns=False, beta=0.1, loss_type=["sigmoid", "sft"], loss_weights=[1.0, 1.0],
+        report_to="none", remove_unused_columns=False, beta=0.1, loss_type=["sigmoid"],
         train_sampling_strategy="group_by_length", length_column_name="length",
     )
     tokenizer = AutoTokenizer.from_pretrained(folder)

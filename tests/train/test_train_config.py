@@ -130,9 +130,10 @@ def test_dpo_sft_weight_becomes_trls_sigmoid_plus_sft_mixture(tmp_path):
     from conscience.train.recipes import RECIPES, common_args
 
     demo = load_profile("cpu-demo").resolve("dpo")
-    assert demo.dpo.sft_weight == 1.0 and demo.group_by_length
-    args = RECIPES["dpo"].make_args(demo, common_args(demo, tmp_path))
+    assert demo.dpo.sft_weight == 0.0 and demo.group_by_length
+    mixed = demo.model_copy(update={"dpo": demo.dpo.model_copy(update={"sft_weight": 1.0})})
+    args = RECIPES["dpo"].make_args(mixed, common_args(mixed, tmp_path))
     assert args.loss_type == ["sigmoid", "sft"] and args.loss_weights == [1.0, 1.0]
     assert args.train_sampling_strategy == "group_by_length"
-    pure = load_profile("paper").resolve("dpo")
-    assert RECIPES["dpo"].make_args(pure, common_args(pure, tmp_path)).loss_type == ["sigmoid"]
+    for pure in (demo, load_profile("paper").resolve("dpo")):
+        assert RECIPES["dpo"].make_args(pure, common_args(pure, tmp_path)).loss_type == ["sigmoid"]
