@@ -8,7 +8,9 @@
    guarded-gated and guarded-always, interleaved per request so drift hits every arm alike; median and p95.
 3. Load — `conscience guard serve` started as its own process on 127.0.0.1 (bundled model as upstream and
    critic, gated), then ``--load-n`` requests at concurrency 8 from this process with the official
-   ``openai`` client: errors, lost requests, and the server's RSS before and after.
+   ``openai`` client: errors, lost requests, and the server's RSS before and after. With a critic as slow as
+   the bundled model a gated request can outlast the server's 120 s upstream timeout under load;
+   ``--load-refuse-on-screen`` serves with ``refuse_on_screen`` (no critic calls) to load the server itself.
 
     nice .venv/bin/python benchmarks/guard.py --limit 84 --adapter runs/latest/stages/train-dpo/adapter
 """
@@ -109,8 +111,10 @@ def load(args) -> None:
         port = s.getsockname()[1]
     key = "bench-key"
     policy_file = Path(tempfile.mkdtemp()) / "policy.yaml"
+    load_policy = policy(args, refuse_on_screen=args.load_refuse_on_screen)
     policy_file.write_text(f"critique: gated\ncritic_max_tokens: {args.critic_max_tokens}\n"
-                           f"revision_max_tokens: {args.revision_max_tokens}\n", encoding="utf-8")
+                           f"revision_max_tokens: {args.revision_max_tokens}\n"
+                           f"refuse_on_screen: {str(args.load_refuse_on_screen).lower()}\n", encoding="utf-8")
     server = subprocess.Popen([sys.executable, "-m", "conscience.cli.main", "guard", "serve", "--upstream", "hf:smollm2-135m",
                                "--port", str(port), "--api-key", key, "--rate-limit", "0", "--max-batch", "8",
                                "--policy", str(policy_file)],
@@ -147,7 +151,7 @@ def load(args) -> None:
         answered = sum(1 for _, text in results if text is not None)
         lat = [t for t, _ in results]
         print(f"\n## Load: {len(prompts)} requests (Asclepius test prompts, cycled), concurrency 8, max_tokens 48, "
-              f"`conscience guard serve` in its own process, policy {policy(args).describe()} (critic_max_tokens "
+              f"`conscience guard serve` in its own process, policy {load_policy.describe()} (critic_max_tokens "
               f"{args.critic_max_tokens}, revision_max_tokens {args.revision_max_tokens})\n")
         print("| sent | answered | errors | lost | wall (s) | req/s | median latency (s) | p95 (s) | server RSS start → end (MB) |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -155,7 +159,10 @@ def load(args) -> None:
               f"{statistics.median(lat):.2f} | {_pct(lat, 0.95):.2f} | {rss_start / 1024:.0f} → {rss_end / 1024:.0f} |")
     finally:
         server.terminate()
-        server.wait(30)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:  # still finishing in-flight guarded replies
+            server.kill()
 
 
 def main() -> None:
@@ -166,6 +173,8 @@ def main() -> None:
     parser.add_argument("--load-n", type=int, default=200)
     parser.add_argument("--critic-max-tokens", type=int, default=GuardPolicy().critic_max_tokens)
     parser.add_argument("--revision-max-tokens", type=int, default=GuardPolicy().revision_max_tokens)
+    parser.add_argument("--load-refuse-on-screen", action="store_true",
+                        help="load test with refuse_on_screen (no critic calls): the server under load, not the critic")
     parser.add_argument("--skip", default="", help="comma list of parts to skip: safety,latency,load")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
