@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
     os.environ.setdefault(_name, "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -112,9 +114,7 @@ def load(args) -> None:
     key = "bench-key"
     policy_file = Path(tempfile.mkdtemp()) / "policy.yaml"
     load_policy = policy(args, refuse_on_screen=args.load_refuse_on_screen)
-    policy_file.write_text(f"critique: gated\ncritic_max_tokens: {args.critic_max_tokens}\n"
-                           f"revision_max_tokens: {args.revision_max_tokens}\n"
-                           f"refuse_on_screen: {str(args.load_refuse_on_screen).lower()}\n", encoding="utf-8")
+    policy_file.write_text(yaml.safe_dump(load_policy.model_dump()), encoding="utf-8")
     server = subprocess.Popen([sys.executable, "-m", "conscience.cli.main", "guard", "serve", "--upstream", "hf:smollm2-135m",
                                "--port", str(port), "--api-key", key, "--rate-limit", "0", "--max-batch", "8",
                                "--policy", str(policy_file)],

@@ -40,11 +40,7 @@ class TrainResult:
     metrics: dict[str, float] = field(default_factory=dict)
     merged_dir: Path | None = None
     length_fit: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    @property
-    def dropped_pairs(self) -> int:
-        """Training pairs TRL's DPO/IPO trainers leave out because the prompt alone fills ``max_length``."""
-        return self.length_fit.get("train", {}).get("dropped", 0) if self.method in ("dpo", "ipo") else 0
+    dropped_pairs: int = 0  # training pairs the trainer left out: their prompt alone fills max_length
 
     @property
     def adapter_spec(self) -> str:
@@ -92,9 +88,10 @@ def _fit_text(result: TrainResult, config: TrainConfig) -> str:
     fit = result.length_fit.get("train")
     if not fit:
         return "not counted"
-    dropped = (f"{result.dropped_pairs} dropped (prompt alone fills {config.max_length} tokens)"
-               if result.method in ("dpo", "ipo") else f"{fit['dropped']} with a prompt of {config.max_length} tokens or more")
-    return f"{fit['truncated']} truncated to {config.max_length} tokens, {dropped}"
+    text = (f"{fit['truncated']} truncated to {config.max_length} tokens, {result.dropped_pairs} dropped "
+            f"(prompt alone fills {config.max_length} tokens)")
+    kept = fit["dropped"] - result.dropped_pairs
+    return text + (f", {kept} with such a prompt kept and truncated by the trainer" if kept else "")
 
 
 def write_card(path: Path, result: TrainResult, config: TrainConfig) -> None:

@@ -134,21 +134,27 @@ def load_pairs(pairs: str | Path | DatasetDict, *, validation_max_pairs: int = 5
     return PreferenceData(parts["train"], parts["test"], source, data_hash, held_out=True)
 
 
+def token_lengths(row: dict[str, Any], tokenizer: Any) -> tuple[int, int, int]:
+    """Token counts of (prompt with generation prompt, prompt + chosen, prompt + rejected) under the chat template."""
+    def count(messages: list, generation_prompt: bool = False) -> int:
+        return len(tokenizer.apply_chat_template(messages, add_generation_prompt=generation_prompt, return_dict=True)["input_ids"])
+
+    return count(row["prompt"], True), count(row["prompt"] + row["chosen"]), count(row["prompt"] + row["rejected"])
+
+
 def length_fit(dataset: Dataset, tokenizer: Any, max_length: int) -> dict[str, int]:
     """How many pairs ``max_length`` cuts: ``truncated`` (a completion loses its tail) and ``dropped``.
 
-    TRL's DPO/IPO trainer silently filters out pairs whose prompt alone fills ``max_length`` (with
+    TRL's DPO, IPO and KTO trainers silently filter out pairs whose prompt alone fills ``max_length`` (with
     ``keep_start`` truncation no completion token would be left); counting them here puts that loss on the
-    record (run.json, the model card, the CLI) instead of leaving it to a changed step count.
+    record (run.json, the model card, the CLI) instead of leaving it to a changed step count. ``dropped``
+    counts such prompts whether or not the method's trainer drops them (see ``Recipe.drops_long_prompts``).
     """
     dropped = truncated = 0
     for row in dataset:
-        prompt = len(tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, return_dict=True)["input_ids"])
+        prompt, with_chosen, with_rejected = token_lengths(row, tokenizer)
         if prompt >= max_length:
             dropped += 1
-            continue
-        for side in ("chosen", "rejected"):
-            if len(tokenizer.apply_chat_template(row["prompt"] + row[side], return_dict=True)["input_ids"]) > max_length:
-                truncated += 1
-                break
+        elif max(with_chosen, with_rejected) > max_length:
+            truncated += 1
     return {"pairs": len(dataset), "dropped": dropped, "truncated": truncated}

@@ -15,7 +15,7 @@ from datasets import DatasetDict
 
 from conscience.train.base import load_tokenizer, resolve_base
 from conscience.train.config import TrainConfig
-from conscience.train.data import PreferenceData, load_pairs
+from conscience.train.data import PreferenceData, load_pairs, token_lengths
 from conscience.train.recipes import RECIPES, lora_config
 
 TOKEN_SAMPLE = 1000
@@ -74,9 +74,8 @@ def mean_tokens(data: PreferenceData, folder: Path, max_length: int) -> float:
     sample = data.train.select(range(min(TOKEN_SAMPLE, len(data.train))))
     total = 0
     for row in sample:
-        for side in ("chosen", "rejected"):
-            ids = tokenizer.apply_chat_template(row["prompt"] + row[side], tokenize=True, return_dict=True)["input_ids"]
-            total += min(len(ids), max_length)
+        _, with_chosen, with_rejected = token_lengths(row, tokenizer)
+        total += min(with_chosen, max_length) + min(with_rejected, max_length)
     return total / max(1, len(sample))
 
 

@@ -17,24 +17,21 @@ from datasets import Dataset
 from transformers import EarlyStoppingCallback, TrainerCallback, TrainingArguments
 
 from conscience.train.config import DPOSection, IPOSection, KTOSection, SimPOSection, TrainConfig
-from conscience.train.data import PreferenceData
+from conscience.train.data import PreferenceData, token_lengths
 
 
 LENGTH_COLUMN = "length"
 
 
 def with_lengths(dataset: Dataset, tokenizer: Any) -> Dataset:
-    """Add each row's token count (prompt + every completion, under the chat template) as ``length``.
+    """Add each pair's token count (prompt + chosen and prompt + rejected, under the chat template) as ``length``.
 
     transformers' ``group_by_length`` sampler reads it to batch rows of similar length, so a batch is not
     padded to one long outlier: on the default pairs that cuts the padded tokens per epoch by about 15%.
     """
     def count(row: dict[str, Any]) -> dict[str, int]:
-        total = 0
-        for column in ("chosen", "rejected", "completion"):
-            if column in row:
-                total += len(tokenizer.apply_chat_template(row["prompt"] + row[column], return_dict=True)["input_ids"])
-        return {LENGTH_COLUMN: total}
+        _, with_chosen, with_rejected = token_lengths(row, tokenizer)
+        return {LENGTH_COLUMN: with_chosen + with_rejected}
 
     return dataset.map(count, desc="Counting tokens for length-grouped batches")
 
@@ -71,19 +68,26 @@ def common_args(config: TrainConfig, checkpoints: Path) -> dict[str, Any]:
         report_to="none",
         remove_unused_columns=False,
         **({"train_sampling_strategy": "group_by_length", "length_column_name": LENGTH_COLUMN}
-           if config.group_by_length and config.require_method() != "kto" else {}),
+           if groups_by_length(config) else {}),
     )
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """How one method runs on TRL. ``rows_per_pair`` is 2 for KTO, which trains on unpaired rows."""
+    """How one method runs on TRL. ``rows_per_pair`` is 2 for KTO, which trains on unpaired rows.
+
+    ``can_group_by_length`` is False for KTO, whose KL estimate pairs each row with its neighbours in TRL's
+    sequential order. ``drops_long_prompts``: the trainer filters out pairs whose prompt fills ``max_length``
+    (DPO/IPO/KTO); CPO (SimPO) truncates them instead.
+    """
 
     make_args: Callable[[TrainConfig, dict[str, Any]], TrainingArguments]
     trainer_class: Callable[[], type]
     shape_data: Callable[[Dataset], Dataset]
     rows_per_pair: int = 1
     uses_reference: bool = True
+    can_group_by_length: bool = True
+    drops_long_prompts: bool = True
 
 
 def _dpo_args(config: TrainConfig, common: dict[str, Any]) -> TrainingArguments:
@@ -152,9 +156,14 @@ def _as_is(dataset: Dataset) -> Dataset:
 RECIPES: dict[str, Recipe] = {
     "dpo": Recipe(_dpo_args, _dpo_trainer, _as_is),
     "ipo": Recipe(_ipo_args, _dpo_trainer, _as_is),
-    "kto": Recipe(_kto_args, _kto_trainer, _unpair, rows_per_pair=2),
-    "simpo": Recipe(_simpo_args, _cpo_trainer, _as_is, uses_reference=False),
+    "kto": Recipe(_kto_args, _kto_trainer, _unpair, rows_per_pair=2, can_group_by_length=False),
+    "simpo": Recipe(_simpo_args, _cpo_trainer, _as_is, uses_reference=False, drops_long_prompts=False),
 }
+
+
+def groups_by_length(config: TrainConfig) -> bool:
+    """Whether this run batches by length: asked for in the config and possible for its method."""
+    return config.group_by_length and RECIPES[config.require_method()].can_group_by_length
 
 
 def lora_config(config: TrainConfig) -> Any:
@@ -171,14 +180,14 @@ def build_trainer(config: TrainConfig, args: TrainingArguments, model: Any, toke
     all_callbacks = list(callbacks)
     if config.early_stopping_patience is not None:
         all_callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
-    train, validation = recipe.shape_data(data.train), recipe.shape_data(data.validation)
-    if config.group_by_length and config.method != "kto":  # KTO's KL term needs TRL's sequential order
+    train, validation = data.train, data.validation
+    if groups_by_length(config):
         train, validation = with_lengths(train, tokenizer), with_lengths(validation, tokenizer)
     return recipe.trainer_class()(
         model=model,
         args=args,
-        train_dataset=train,
-        eval_dataset=validation,
+        train_dataset=recipe.shape_data(train),
+        eval_dataset=recipe.shape_data(validation),
         processing_class=tokenizer,
         peft_config=lora_config(config),
         callbacks=all_callbacks,

@@ -82,8 +82,8 @@ def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, 
     tokenizer = load_tokenizer(folder)
     inputs["length_fit"] = {split: length_fit(dataset, tokenizer, config.max_length)
                             for split, dataset in (("train", data.train), ("validation", data.validation))}
-    dropped = inputs["length_fit"]["train"]["dropped"]
-    if dropped and config.require_method() in ("dpo", "ipo"):
+    dropped = inputs["length_fit"]["train"]["dropped"] if RECIPES[method].drops_long_prompts else 0
+    if dropped:
         logger.warning("%d of %d training pairs have a prompt of max_length (%d) tokens or more; TRL drops them",
                        dropped, len(data.train), config.max_length)
     checkpoints = out / "checkpoints"
@@ -108,7 +108,7 @@ def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, 
         validation_pairs=len(data.validation), held_out=data.held_out, global_step=state.global_step,
         max_steps=state.max_steps, resumed_from_step=_step_of(last), best_checkpoint=state.best_model_checkpoint,
         train_runtime_s=float(output.metrics.get("train_runtime", 0.0)), metrics=final_metrics(state.log_history),
-        length_fit=inputs["length_fit"],
+        length_fit=inputs["length_fit"], dropped_pairs=dropped,
     )
     if not trainer.is_world_process_zero():
         return result
