@@ -28,6 +28,7 @@ from conscience.train.base import load_base, load_tokenizer, resolve_base
 from conscience.train.config import TrainConfig, validate_config
 from conscience.train.data import length_fit, load_pairs
 from conscience.train.recipes import RECIPES, build_trainer, common_args
+from conscience.train.scoring import labelled_positions_only
 
 logger = logging.getLogger(__name__)
 VERSIONED = ("torch", "transformers", "trl", "peft", "accelerate", "datasets")
@@ -94,11 +95,14 @@ def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, 
     args = RECIPES[method].make_args(config, common_args(config, checkpoints))
     model = load_base(folder, config.dtype)
     trainer = build_trainer(config, args, model, tokenizer, data, callbacks)
-    if trainer.is_world_process_zero():
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")
-        (out / "run.json").write_text(json.dumps(inputs, indent=2) + "\n", encoding="utf-8")
-    output = trainer.train(resume_from_checkpoint=last)
+    with labelled_positions_only() as compact:
+        # Recorded because it sets the speed, not the values: see conscience.train.scoring.
+        inputs["lm_head_scores"] = "labelled positions" if compact else "all positions (TRL default off-GPU)"
+        if trainer.is_world_process_zero():
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")
+            (out / "run.json").write_text(json.dumps(inputs, indent=2) + "\n", encoding="utf-8")
+        output = trainer.train(resume_from_checkpoint=last)
     adapter = out / "adapter"
     trainer.save_model(str(adapter))  # gathers shards under ZeRO-3/FSDP; writes the adapter only
     state = trainer.state
