@@ -4,7 +4,10 @@ Data: the 24 project-authored training pairs of tests/train/train_pairs.py repea
 every method sees the same token lengths), with its 6 held-out pairs as the validation split. Model: the
 bundled SmolLM2-135M. Config: the cpu-demo profile (bf16 autocast, batch 4, max_length 384, early stopping
 on) capped at --steps optimizer steps. The bare-TRL run builds DPOConfig/DPOTrainer/LoraConfig by hand with
-the same values and does what train() does minus our bookkeeping: load, train, save the adapter.
+the same values and does what train() does minus our bookkeeping: load, train, save the adapter. Both score
+only the labelled positions through TRL's fused LM head (conscience.train.scoring, which train() applies on
+CPU), so the ratio measures bookkeeping, not that switch; one more bare run with TRL's own CPU default (every
+position projected) shows what the switch buys on these pairs.
 
 pairs/s and tokens/s are over the trainer's own train_runtime (the optimisation loop, final eval included);
 "wall" is the whole call, from loading the base to the saved adapter. tokens = pairs processed x mean
@@ -36,6 +39,7 @@ from conscience.models import bundled  # noqa: E402
 from conscience.train import load_pairs, load_profile, train  # noqa: E402
 from conscience.train.plan import mean_tokens  # noqa: E402
 from conscience.train.recipes import RECIPES  # noqa: E402
+from conscience.train.scoring import labelled_positions_only  # noqa: E402
 from tests.train.train_pairs import HELD_OUT_PAIRS, TRAIN_PAIRS  # noqa: E402
 
 BASE = "hf:smollm2-135m"
@@ -56,7 +60,7 @@ def run_wrapper(method: str, pairs: DatasetDict, steps: int, out: Path) -> dict:
             "train_s": result.train_runtime_s, "wall_s": wall}
 
 
-def run_bare_trl_dpo(pairs: DatasetDict, steps: int, out: Path) -> dict:
+def run_bare_trl_dpo(pairs: DatasetDict, steps: int, out: Path, labelled_only: bool = True) -> dict:
     """DPO with TRL/PEFT/transformers only, every value spelled out as cpu-demo resolves it."""
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoTokenizer, EarlyStoppingCallback
@@ -88,7 +92,11 @@ def run_bare_trl_dpo(pairs: DatasetDict, steps: int, out: Path) -> dict:
         peft_config=LoraConfig(r=32, lora_alpha=64, lora_dropout=0.05, target_modules="all-linear",
                                task_type="CAUSAL_LM"),
     )
-    output = trainer.train()
+    if labelled_only:
+        with labelled_positions_only():
+            output = trainer.train()
+    else:
+        output = trainer.train()
     trainer.save_model(str(out / "adapter"))
     wall = time.perf_counter() - start
     return {"steps": trainer.state.global_step, "pairs": trainer.state.global_step * 4,
@@ -113,15 +121,17 @@ def main() -> None:
         for repeat in range(options.repeats):
             rows.append(("dpo", "bare TRL", run_bare_trl_dpo(pairs, options.steps, root / f"bare{repeat}")))
             rows.append(("dpo", "conscience", run_wrapper("dpo", pairs, options.steps, root / f"dpo{repeat}")))
+        rows.append(("dpo", "bare TRL, all positions", run_bare_trl_dpo(pairs, options.steps, root / "bare-all",
+                                                                         labelled_only=False)))
         for method in options.methods.split(","):
             if method != "dpo":
                 rows.append((method, "conscience", run_wrapper(method, pairs, options.steps, root / method)))
     print(f"\nSmolLM2-135M, cpu-demo profile, {options.steps} steps x batch 4, {options.pairs} fixture pairs "
           f"(mean {per_pair:.0f} tokens/pair), torch threads {torch.get_num_threads()}, device "
           f"{'cuda' if torch.cuda.is_available() else 'cpu'}")
-    print(f"{'method':7} {'runner':11} {'steps':>5} {'pairs':>5} {'train s':>8} {'pairs/s':>8} {'tokens/s':>9} {'wall s':>7}")
+    print(f"{'method':7} {'runner':23} {'steps':>5} {'pairs':>5} {'train s':>8} {'pairs/s':>8} {'tokens/s':>9} {'wall s':>7}")
     for method, runner, r in rows:
-        print(f"{method:7} {runner:11} {r['steps']:>5} {r['pairs']:>5} {r['train_s']:>8.1f} "
+        print(f"{method:7} {runner:23} {r['steps']:>5} {r['pairs']:>5} {r['train_s']:>8.1f} "
               f"{r['pairs'] / r['train_s']:>8.2f} {r['pairs'] * per_pair / r['train_s']:>9.0f} {r['wall_s']:>7.1f}")
     ours = [r for m, who, r in rows if m == "dpo" and who == "conscience"]
     bare = [r for m, who, r in rows if m == "dpo" and who == "bare TRL"]

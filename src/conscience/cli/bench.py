@@ -10,7 +10,7 @@ from rich.table import Table
 
 from conscience.cli.common import console, err_console, offline_env, run_or_exit
 
-app = typer.Typer(help="Asclepius benchmark maintenance (contamination check).", no_args_is_help=True)
+app = typer.Typer(help="Asclepius benchmark maintenance (contamination check, dev split).", no_args_is_help=True)
 
 
 @app.callback()
@@ -54,3 +54,30 @@ def check(
     more = f" (first {show} listed)" if len(report.hits) > show else ""
     err_console.print(f"[red]contaminated[/red]: {len(report.hits)} pair(s) in {scope}{more}", highlight=False)
     sys.exit(1)
+
+
+@app.command()
+def dev(
+    pairs: Path = typer.Option(..., "--pairs", help="The training pairs (JSONL with 'prompt', or a datasets save_to_disk folder)."),
+    out: Path = typer.Option(..., "--out", help="Where to write the dev items (benchmark JSONL)."),
+    benchmark: Path | None = typer.Option(None, "--benchmark", help="A benchmark JSONL whose rows carry 'split' (default: the shipped Asclepius)."),
+) -> None:
+    """Write the train-split items no training pair was drawn from: a dev split to tune on instead of test."""
+    import json
+
+    from conscience.evaluate.asclepius.dev import dev_items
+    from conscience.evaluate.asclepius.items import load_benchmark
+
+    def run():
+        train = load_benchmark(benchmark, "train")
+        return train, dev_items(train, pairs)
+
+    train, items = run_or_exit(run)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as handle:
+        for item in items:
+            handle.write(json.dumps(item.model_dump(exclude_none=True), ensure_ascii=False) + "\n")
+    surfaces = sorted({i.surface for i in items})
+    counts = ", ".join(f"{s} {sum(i.surface == s for i in items)}" for s in surfaces)
+    console.print(f"wrote {len(items)} of {len(train)} train items to {out} ({counts}); evaluate with "
+                  f"`conscience eval safety --benchmark {out} --split all`", highlight=False)

@@ -1,0 +1,23 @@
+"""A dev split for choosing recipe settings without touching the test split.
+
+The Asclepius *train* items that no training pair was drawn from: tuning a learning rate or a loss on the test
+split would make its figures optimistic, and tuning on the items the model was trained on measures memory. An
+item is left out when any of its user turns equals (whitespace and case aside) a user turn of a pair in any
+split other than ``validation``; the pairs' validation split only steers early stopping, so its items stay in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conscience.evaluate.asclepius.contamination import normalise, pairs_prompts
+from conscience.evaluate.asclepius.items import BenchmarkItem
+
+VALIDATION_MARK = "[validation]"
+
+
+def dev_items(train_items: list[BenchmarkItem], pairs: str | Path) -> list[BenchmarkItem]:
+    """``train_items`` minus those whose user turns appear in the training pairs of ``pairs``."""
+    texts, labels = pairs_prompts(pairs)
+    trained_on = {normalise(text) for text, label in zip(texts, labels) if VALIDATION_MARK not in label}
+    return [item for item in train_items if not any(normalise(turn) in trained_on for turn in item.turns)]
