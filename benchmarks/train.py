@@ -25,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "TRL_EXPERIMENTAL_SILENCE"):
@@ -92,10 +93,7 @@ def run_bare_trl_dpo(pairs: DatasetDict, steps: int, out: Path, labelled_only: b
         peft_config=LoraConfig(r=32, lora_alpha=64, lora_dropout=0.05, target_modules="all-linear",
                                task_type="CAUSAL_LM"),
     )
-    if labelled_only:
-        with labelled_positions_only():
-            output = trainer.train()
-    else:
+    with labelled_positions_only() if labelled_only else nullcontext():
         output = trainer.train()
     trainer.save_model(str(out / "adapter"))
     wall = time.perf_counter() - start

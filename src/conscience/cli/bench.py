@@ -63,20 +63,16 @@ def dev(
     benchmark: Path | None = typer.Option(None, "--benchmark", help="A benchmark JSONL whose rows carry 'split' (default: the shipped Asclepius)."),
 ) -> None:
     """Write the train-split items no training pair was drawn from: a dev split to tune on instead of test."""
-    import json
-
     from conscience.evaluate.asclepius.dev import dev_items
     from conscience.evaluate.asclepius.items import load_benchmark
+    from conscience.jsonl import write_jsonl
 
     def run():
         train = load_benchmark(benchmark, "train")
         return train, dev_items(train, pairs)
 
     train, items = run_or_exit(run)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as handle:
-        for item in items:
-            handle.write(json.dumps(item.model_dump(exclude_none=True), ensure_ascii=False) + "\n")
+    write_jsonl(out, [item.model_dump(exclude_none=True) for item in items])
     surfaces = sorted({i.surface for i in items})
     counts = ", ".join(f"{s} {sum(i.surface == s for i in items)}" for s in surfaces)
     console.print(f"wrote {len(items)} of {len(train)} train items to {out} ({counts}); evaluate with "

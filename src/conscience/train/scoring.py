@@ -29,11 +29,8 @@ def labelled_positions_only() -> Iterator[bool]:
     Yields False (and training runs at TRL's full-projection speed) when the installed TRL no longer has the
     binding, so a TRL upgrade costs speed, never correctness.
     """
-    try:
-        from trl.trainer import utils as trl_utils
-    except ImportError:  # pragma: no cover - TRL is a hard dependency
-        yield False
-        return
+    from trl.trainer import utils as trl_utils
+
     original = getattr(trl_utils, "_use_triton", None)
     if original is None:
         logger.warning("this TRL has no trl.trainer.utils._use_triton; its fused LM head scores every position on CPU")

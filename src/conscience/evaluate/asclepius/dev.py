@@ -8,16 +8,17 @@ split other than ``validation``; the pairs' validation split only steers early s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conscience.evaluate.asclepius.contamination import normalise, pairs_prompts
 from conscience.evaluate.asclepius.items import BenchmarkItem
 
-VALIDATION_MARK = "[validation]"
+VALIDATION_LABEL = re.compile(r"\[validation\]\[\d+\]$")  # pairs_prompts labels a folder row as name[split][row]
 
 
 def dev_items(train_items: list[BenchmarkItem], pairs: str | Path) -> list[BenchmarkItem]:
     """``train_items`` minus those whose user turns appear in the training pairs of ``pairs``."""
     texts, labels = pairs_prompts(pairs)
-    trained_on = {normalise(text) for text, label in zip(texts, labels) if VALIDATION_MARK not in label}
+    trained_on = {normalise(text) for text, label in zip(texts, labels) if not VALIDATION_LABEL.search(label)}
     return [item for item in train_items if not any(normalise(turn) in trained_on for turn in item.turns)]
