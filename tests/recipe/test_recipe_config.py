@@ -80,3 +80,18 @@ def test_default_recipe_utility_stage_reads_the_shipped_questions():
 
     path = utility_questions(load_recipe())
     assert path.exists() and len(load_questions(path, "test").questions) == 30
+
+
+def test_bundled_data_hash_follows_data_files_not_code(tmp_path):
+    from conscience.recipe.stages import bundled_data_hash
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "items.jsonl").write_text('{"id": 1}\n')
+    (tmp_path / "module.py").write_text("x = 1\n")
+    first = bundled_data_hash(tmp_path)
+    (tmp_path / "module.py").write_text("x = 2\n")
+    assert bundled_data_hash(tmp_path) == first
+    (tmp_path / "data" / "items.jsonl").write_text('{"id": 2}\n')
+    assert bundled_data_hash(tmp_path) != first
+    # the installed package's own data (benchmark items, authored outputs, weights) is what run_recipe hashes
+    assert len(bundled_data_hash()) == 16

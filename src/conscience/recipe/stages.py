@@ -28,6 +28,26 @@ def file_hash(path: Path | None) -> str | None:
     return digest.hexdigest()[:16]
 
 
+# What the package ships beside its code and reads at run time: benchmark items, prompt sources, authored
+# teacher outputs, the constitution, judge weights, templates. A stage key that named only the version would
+# replay a stale stage after any of these changed, so every key carries their hash.
+BUNDLED_DATA_SUFFIXES = (".yaml", ".jsonl", ".json", ".md", ".html", ".css", ".js", ".txt")
+
+
+def bundled_data_hash(root: Path | None = None) -> str:
+    """Content hash of every data file inside the installed ``conscience`` package (its code excluded)."""
+    if root is None:
+        import conscience
+
+        root = Path(conscience.__file__).parent
+    digest = hashlib.sha256()
+    for file in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in BUNDLED_DATA_SUFFIXES
+                       and "__pycache__" not in p.parts):
+        digest.update(str(file.relative_to(root)).encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @dataclass
 class StageResult:
     name: str
