@@ -7,6 +7,8 @@ adapter is loaded back from disk through conscience.models.load_model, as any la
 from __future__ import annotations
 
 import json
+import math
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +46,35 @@ def test_method_moves_held_out_margin_toward_chosen(method, tmp_path, pairs_json
     assert run["length_fit"]["train"]["pairs"] == result.train_pairs
     card = (tmp_path / "run" / "README.md").read_text()
     assert result.data_hash in card and f"method | {method}" in card and result.adapter_spec in card
+
+
+@pytest.mark.slow
+def test_simpo_leaves_out_a_pair_whose_prompt_fills_max_length_instead_of_training_on_nan(tmp_path, tiny_config):
+    """CPO keeps such a pair with an empty completion; its mean log-prob is 0/0 and the whole adapter went NaN
+    (seen on the default pairs' long Crescendo prompts). ``train`` now drops it, as TRL's DPO trainer does."""
+    from tests.train.train_pairs import TRAIN_PAIRS, write_jsonl
+
+    long_prompt = dict(TRAIN_PAIRS[0], prompt=[{"role": "user", "content": "symptom " * 200}])
+    pairs = write_jsonl(tmp_path / "pairs.jsonl", TRAIN_PAIRS[:7] + [long_prompt] + TRAIN_PAIRS[7:])
+    result = train(tiny_config("simpo", batch_size=8, validation_fraction=0.1), pairs, BASE, tmp_path / "run")
+
+    assert result.dropped_pairs == 1 and result.train_pairs == 23  # 25 pairs: 23 train (one left out) + 2 validation
+    rows = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    losses = [r["loss"] for r in rows if "loss" in r] + [r["eval_loss"] for r in rows if "eval_loss" in r]
+    assert losses and all(math.isfinite(value) for value in losses)
+
+
+def test_a_non_finite_loss_stops_the_run_naming_the_step():
+    from types import SimpleNamespace
+
+    from conscience.errors import ConscienceError
+    from conscience.train.run import StopOnNonFiniteLoss
+
+    guard = StopOnNonFiniteLoss(Path("run/checkpoints"))
+    state = SimpleNamespace(global_step=5)
+    guard.on_log(None, state, None, logs={"loss": 0.69, "grad_norm": 1.2})  # finite: the run goes on
+    for key in ("loss", "grad_norm", "eval_loss"):
+        with pytest.raises(ConscienceError, match=rf"diverged: {key} is nan at step 5.*run/checkpoints"):
+            guard.on_log(None, state, None, logs={key: float("nan")})
+    with pytest.raises(ConscienceError, match="loss is inf"):
+        guard.on_log(None, state, None, logs={"loss": float("inf")})

@@ -158,3 +158,10 @@ def length_fit(dataset: Dataset, tokenizer: Any, max_length: int) -> dict[str, i
         elif max(with_chosen, with_rejected) > max_length:
             truncated += 1
     return {"pairs": len(dataset), "dropped": dropped, "truncated": truncated}
+
+
+def without_long_prompts(dataset: Dataset, tokenizer: Any, max_length: int) -> Dataset:
+    """The pairs whose prompt leaves room for at least one completion token: the pairs TRL's DPO, IPO and
+    KTO trainers keep. CPO (SimPO) keeps the others with an *empty* completion, whose length-normalised
+    log-prob is 0/0 = NaN, and one such pair in a batch turns every LoRA weight into NaN."""
+    return dataset.filter(lambda row: token_lengths(row, tokenizer)[0] < max_length)

@@ -78,7 +78,8 @@ class Recipe:
 
     ``can_group_by_length`` is False for KTO, whose KL estimate pairs each row with its neighbours in TRL's
     sequential order. ``drops_long_prompts``: the trainer filters out pairs whose prompt fills ``max_length``
-    (DPO/IPO/KTO); CPO (SimPO) truncates them instead.
+    (DPO/IPO/KTO); CPO (SimPO) keeps them with an empty completion (a NaN loss), so ``train`` drops the same
+    pairs before handing the data to CPO.
     """
 
     make_args: Callable[[TrainConfig, dict[str, Any]], TrainingArguments]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -26,7 +27,7 @@ from conscience.errors import ConscienceError
 from conscience.train.artifacts import TrainResult, final_metrics, plot_curves, write_card, write_log
 from conscience.train.base import load_base, load_tokenizer, resolve_base
 from conscience.train.config import TrainConfig, validate_config
-from conscience.train.data import length_fit, load_pairs
+from conscience.train.data import length_fit, load_pairs, without_long_prompts
 from conscience.train.recipes import RECIPES, build_trainer, common_args
 from conscience.train.scoring import labelled_positions_only
 
@@ -65,6 +66,23 @@ def merge_adapter(base_folder: Path, adapter: Path, target: Path, dtype: str) ->
     return target
 
 
+class StopOnNonFiniteLoss(TrainerCallback):
+    """Stops a run whose logged loss or gradient norm is NaN or infinite, instead of letting it finish and write
+    an adapter of NaN weights (which generates empty replies and would be scored as perfectly safe)."""
+
+    KEYS = ("loss", "grad_norm", "eval_loss")
+
+    def __init__(self, checkpoints: Path):
+        self.checkpoints = checkpoints
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        for key in self.KEYS:
+            value = (logs or {}).get(key)
+            if value is not None and not math.isfinite(float(value)):
+                raise ConscienceError(f"training diverged: {key} is {value} at step {state.global_step}, so no adapter "
+                                      f"was written; checkpoints saved before that step stay in {self.checkpoints}")
+
+
 def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, out_dir: str | Path, *,
           merge: bool = False, callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
     """Train a LoRA adapter with ``config.method`` on TRL; see the module docstring for what lands where.
@@ -83,10 +101,13 @@ def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, 
     tokenizer = load_tokenizer(folder)
     inputs["length_fit"] = {split: length_fit(dataset, tokenizer, config.max_length)
                             for split, dataset in (("train", data.train), ("validation", data.validation))}
-    dropped = inputs["length_fit"]["train"]["dropped"] if RECIPES[method].drops_long_prompts else 0
+    dropped = inputs["length_fit"]["train"]["dropped"]
+    if not RECIPES[method].drops_long_prompts and (dropped or inputs["length_fit"]["validation"]["dropped"]):
+        data = replace(data, train=without_long_prompts(data.train, tokenizer, config.max_length),
+                       validation=without_long_prompts(data.validation, tokenizer, config.max_length))
     if dropped:
-        logger.warning("%d of %d training pairs have a prompt of max_length (%d) tokens or more; TRL drops them",
-                       dropped, len(data.train), config.max_length)
+        logger.warning("%d of %d training pairs have a prompt of max_length (%d) tokens or more; they are left out",
+                       dropped, inputs["train_pairs"], config.max_length)
     checkpoints = out / "checkpoints"
     last = _last_checkpoint(checkpoints)
     if last is not None:
@@ -94,7 +115,7 @@ def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, 
     # The TRL config comes before the model: under DeepSpeed ZeRO-3 building it registers the sharded init.
     args = RECIPES[method].make_args(config, common_args(config, checkpoints))
     model = load_base(folder, config.dtype)
-    trainer = build_trainer(config, args, model, tokenizer, data, callbacks)
+    trainer = build_trainer(config, args, model, tokenizer, data, [*callbacks, StopOnNonFiniteLoss(checkpoints)])
     with labelled_positions_only() as compact:
         # Recorded because it sets the speed, not the values: see conscience.train.scoring.
         inputs["lm_head_scores"] = "labelled positions" if compact else "all positions (TRL default off-GPU)"
@@ -108,8 +129,8 @@ def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, 
     state = trainer.state
     result = TrainResult(
         method=method, profile=config.name, base=base_spec, base_folder=str(folder), out_dir=out, adapter_dir=adapter,
-        data_source=data.source, data_hash=data.data_hash, train_pairs=len(data.train),
-        validation_pairs=len(data.validation), held_out=data.held_out, global_step=state.global_step,
+        data_source=data.source, data_hash=data.data_hash, train_pairs=inputs["train_pairs"],
+        validation_pairs=inputs["validation_pairs"], held_out=data.held_out, global_step=state.global_step,
         max_steps=state.max_steps, resumed_from_step=_step_of(last), best_checkpoint=state.best_model_checkpoint,
         train_runtime_s=float(output.metrics.get("train_runtime", 0.0)), metrics=final_metrics(state.log_history),
         length_fit=inputs["length_fit"], dropped_pairs=dropped,
