@@ -86,7 +86,8 @@ class TrainConfig(_Strict):
 
     Fields: ``name``/``description`` label the profile. ``method`` is unset in a profile that serves all methods.
     ``dtype`` is how weights are loaded; ``bf16`` turns on bf16 mixed precision (CPU autocast when there is no
-    GPU). ``learning_rate``, ``lr_scheduler``, ``warmup_ratio`` (share of total steps), ``weight_decay``
+    GPU): ``auto`` (the default) resolves at the start of a run to true only where the hardware computes bf16
+    natively (see ``conscience.precision``), since emulated CPU bf16 is many times slower than fp32. ``learning_rate``, ``lr_scheduler``, ``warmup_ratio`` (share of total steps), ``weight_decay``
     drive AdamW. ``epochs`` or ``max_steps`` bound training. ``batch_size`` is per device (KTO needs > 1);
     ``gradient_accumulation_steps`` multiplies it. ``max_length`` caps prompt + completion tokens.
     ``group_by_length`` batches rows of similar token length (less padding; order still seeded-random);
@@ -102,7 +103,7 @@ class TrainConfig(_Strict):
     description: str = ""
     method: Method | None = None
     dtype: Literal["float32", "bfloat16"] = "float32"
-    bf16: bool = False
+    bf16: Literal["auto"] | bool = "auto"
     learning_rate: float = Field(5e-7, gt=0)
     lr_scheduler: Literal["cosine", "linear", "constant", "constant_with_warmup"] = "cosine"
     warmup_ratio: float = Field(0.03, ge=0, lt=1)

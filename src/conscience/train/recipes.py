@@ -16,6 +16,7 @@ import torch
 from datasets import Dataset
 from transformers import EarlyStoppingCallback, TrainerCallback, TrainingArguments
 
+from conscience.precision import Precision
 from conscience.train.config import DPOSection, IPOSection, KTOSection, SimPOSection, TrainConfig
 from conscience.train.data import PreferenceData, token_lengths
 
@@ -36,8 +37,11 @@ def with_lengths(dataset: Dataset, tokenizer: Any) -> Dataset:
     return dataset.map(count, desc="Counting tokens for length-grouped batches")
 
 
-def common_args(config: TrainConfig, checkpoints: Path) -> dict[str, Any]:
-    """TrainingArguments shared by every method. Explicit values everywhere TRL's defaults assume a GPU."""
+def common_args(config: TrainConfig, checkpoints: Path, precision: Precision) -> dict[str, Any]:
+    """TrainingArguments shared by every method. Explicit values everywhere TRL's defaults assume a GPU.
+
+    ``precision`` is ``config.bf16`` resolved for this machine (``conscience.precision.resolve_bf16``).
+    """
     early_stopping = config.early_stopping_patience is not None
     return dict(
         output_dir=str(checkpoints),
@@ -51,7 +55,7 @@ def common_args(config: TrainConfig, checkpoints: Path) -> dict[str, Any]:
         per_device_eval_batch_size=config.eval_batch_size or config.batch_size,
         gradient_accumulation_steps=config.gradient_accumulation_steps,
         max_length=config.max_length,
-        bf16=config.bf16,
+        bf16=precision.bf16,
         use_cpu=not torch.cuda.is_available(),
         activation_checkpointing=config.activation_checkpointing,
         eval_strategy="steps",
