@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from conscience.errors import ConscienceError
 
-Method = Literal["dpo", "ipo", "kto", "simpo"]
-METHODS: tuple[str, ...] = ("dpo", "ipo", "kto", "simpo")
+Method = Literal["sft", "dpo", "ipo", "kto", "simpo"]
+METHODS: tuple[str, ...] = ("sft", "dpo", "ipo", "kto", "simpo")
 
 
 class _KeyProblem(ValueError):
@@ -40,6 +40,18 @@ class LoraSection(_Strict):
     alpha: int = Field(64, ge=1)
     dropout: float = Field(0.05, ge=0.0, lt=1.0)
     target_modules: str | list[str] = "all-linear"
+
+
+class SFTSection(_Strict):
+    """Supervised learning on the revisions (SL-CAI, Bai et al. 2022 §3): prompt → chosen reply.
+
+    ``completion_only_loss`` puts the loss on the reply's tokens only (TRL's prompt/completion format), so the
+    model learns to answer, not to write prompts. ``learning_rate`` overrides the profile's rate for this
+    method: supervised fine-tuning of LoRA usually takes a higher rate than preference optimisation.
+    """
+
+    completion_only_loss: bool = True
+    learning_rate: float | None = Field(None, gt=0)
 
 
 class DPOSection(_Strict):
@@ -77,8 +89,9 @@ class SimPOSection(_Strict):
     gamma: float = Field(0.5, ge=0)
 
 
-MethodSection = DPOSection | IPOSection | KTOSection | SimPOSection
-SECTIONS: dict[str, type[MethodSection]] = {"dpo": DPOSection, "ipo": IPOSection, "kto": KTOSection, "simpo": SimPOSection}
+MethodSection = SFTSection | DPOSection | IPOSection | KTOSection | SimPOSection
+SECTIONS: dict[str, type[MethodSection]] = {"sft": SFTSection, "dpo": DPOSection, "ipo": IPOSection, "kto": KTOSection,
+                                            "simpo": SimPOSection}
 
 
 class TrainConfig(_Strict):
@@ -125,6 +138,7 @@ class TrainConfig(_Strict):
     validation_fraction: float = Field(0.1, gt=0, lt=1)
     seed: int = 0
     lora: LoraSection = LoraSection()
+    sft: SFTSection | None = None
     dpo: DPOSection | None = None
     ipo: IPOSection | None = None
     kto: KTOSection | None = None
@@ -150,7 +164,7 @@ class TrainConfig(_Strict):
     def require_method(self) -> str:
         """The method this config trains; a profile that serves all methods must be resolved first."""
         if self.method is None:
-            raise ConscienceError("no training method chosen: pass --method dpo|ipo|kto|simpo", field="method")
+            raise ConscienceError("no training method chosen: pass --method sft|dpo|ipo|kto|simpo", field="method")
         return self.method
 
     def params(self) -> MethodSection:
@@ -162,7 +176,7 @@ class TrainConfig(_Strict):
         """This config for one method (keeping only its section), optionally capped at ``max_steps``."""
         chosen = method or self.method
         if chosen is None:
-            raise ConscienceError("no training method chosen: pass --method dpo|ipo|kto|simpo", field="method")
+            raise ConscienceError("no training method chosen: pass --method sft|dpo|ipo|kto|simpo", field="method")
         if self.method is not None and method is not None and method != self.method:
             raise ConscienceError(f"this profile is fixed to method {self.method!r}; it cannot train {method!r}",
                                   where=self.name or None, field="method")
