@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conscience.evaluate.asclepius.items import load_benchmark
+from conscience.data.benchmark import load_benchmark
 from conscience.jsonl import read_jsonl
 
 SHORT_REFUSALS = Path(__file__).parents[2] / "benchmarks" / "data" / "short_refusals.jsonl"

@@ -8,7 +8,7 @@ import pytest
 
 from conscience.constitution import load_constitution
 from conscience.errors import ConscienceError
-from conscience.evaluate.asclepius.items import data_dir, load_benchmark
+from conscience.data.benchmark import data_dir, load_benchmark
 from conscience.generate import AUTHORED_TEACHER, load_recipe
 from conscience.generate.sources import build_plan, quotas
 

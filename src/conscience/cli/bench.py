@@ -27,8 +27,8 @@ def check(
 ) -> None:
     """Fail (exit 1) if any test item is an exact or near duplicate of a train item or of a pairs-file prompt."""
     offline_env()
-    from conscience.evaluate.asclepius.contamination import check_contamination, items_as_others, pairs_prompts
-    from conscience.evaluate.asclepius.items import load_benchmark
+    from conscience.data import load_benchmark
+    from conscience.data.contamination import check_contamination, items_as_others, pairs_prompts
 
     def run():
         test, train = load_benchmark(benchmark, "test"), load_benchmark(benchmark, "train")
@@ -63,8 +63,7 @@ def dev(
     benchmark: Path | None = typer.Option(None, "--benchmark", help="A benchmark JSONL whose rows carry 'split' (default: the shipped Asclepius)."),
 ) -> None:
     """Write the train-split items no training pair was drawn from: a dev split to tune on instead of test."""
-    from conscience.evaluate.asclepius.dev import dev_items
-    from conscience.evaluate.asclepius.items import load_benchmark
+    from conscience.evaluate.asclepius import dev_items, load_benchmark
     from conscience.jsonl import write_jsonl
 
     def run():

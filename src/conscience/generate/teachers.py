@@ -16,14 +16,15 @@ import time
 from dataclasses import dataclass, field
 
 from conscience.constitution import Constitution
-from conscience.data import scrub
-from conscience.data.prompts import normalize_text
+from conscience.data import load_benchmark, normalize_text, scrub
 from conscience.generate import judging
 from conscience.generate.accounting import MeteredJudge, MeteredModel, Usage
 from conscience.generate.config import AUTHORED_TEACHER, PROJECT_FILES, GenerateConfig
 from conscience.generate.critique import (Critique, CritiqueError, Finding, critique_messages, parse_strict, repair,
                                           retry_messages, revision_messages)
 from conscience.generate.sources import PlannedPrompt, project_file
+from conscience.jsonl import read_jsonl
+from conscience.judge import Scorer, load_judge
 from conscience.models import GenerationParams, Message, load_model
 
 AUTHORED_CRITIQUE = "authored rubric + judge signals (not model-generated)"
@@ -172,9 +173,6 @@ class AuthoredCritic:
 def authored_references() -> dict[str, str]:
     """Normalized (scrubbed) prompt text -> project-written reference reply, from the bundled prompt files and
     the Asclepius train split only."""
-    from conscience.evaluate.asclepius.items import load_benchmark
-    from conscience.jsonl import read_jsonl
-
     pairs: list[tuple[list[str], str]] = []
     for name in PROJECT_FILES:
         pairs.extend(([row["prompt"]], row["reference_response"]) for _, row in read_jsonl(project_file(name)))
@@ -208,7 +206,7 @@ class Teachers:
     """Builds the critic, the reviser and the judge on first use, sharing one loaded model when the critic and
     reviser specs are the same. ``judge`` may be given (tests, or a caller that already holds one)."""
 
-    def __init__(self, config: GenerateConfig, constitution: Constitution, cache, judge=None):
+    def __init__(self, config: GenerateConfig, constitution: Constitution, cache, judge: Scorer | None = None):
         self.config, self.constitution, self.cache = config, constitution, cache
         self.models: dict[str, MeteredModel] = {}
         self._judge = MeteredJudge(judge) if judge is not None else None
@@ -225,7 +223,7 @@ class Teachers:
     def judge(self) -> MeteredJudge:
         if self._judge is None:
             start = time.perf_counter()
-            self._judge = MeteredJudge(judging.load_default_judge())
+            self._judge = MeteredJudge(load_judge())
             self.load_seconds += time.perf_counter() - start
         return self._judge
 

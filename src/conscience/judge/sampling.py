@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conscience.evaluate.asclepius.items import BenchmarkItem
+from conscience.data import BenchmarkItem
 from conscience.models import ChatModel, GenerationParams, Message
 
 

@@ -17,8 +17,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 
 from conscience import __version__
 from conscience.constitution import constitution_hash, load_constitution
+from conscience.judge import default_weights_path
 from conscience.recipe.config import Recipe
-from conscience.judge.classifier import default_weights_path
 from conscience.recipe.stages import StageCache, StageResult, bundled_data_hash, file_hash
 
 # Rough seconds per stage on 2 CPU cores for the default sizes; only used for the ETA column.

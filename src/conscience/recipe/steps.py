@@ -59,7 +59,7 @@ def run_safety_stage(recipe: Recipe, model: ChatModel, folder: Path) -> dict:
 
 def utility_questions(recipe: Recipe) -> Path:
     """The recipe's question file, or the shipped 30 USMLE-style questions written for this project."""
-    from conscience.evaluate.utility.questions import AUTHORED_QUESTIONS
+    from conscience.evaluate.utility import AUTHORED_QUESTIONS
 
     return recipe.evaluate.utility.questions or AUTHORED_QUESTIONS
 

@@ -14,13 +14,14 @@ import sys
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
+from conscience.data import BenchmarkItem, load_benchmark
+from conscience.data.benchmark import data_dir
 from conscience.errors import ConscienceError
-from conscience.evaluate.asclepius.items import BenchmarkItem, data_dir, load_benchmark
 from conscience.evaluate.asclepius.metrics import SafetySummary, render_markdown, summarise, surface_order
 from conscience.evaluate.asclepius.runner import play
 from conscience.jsonl import JsonlStore
+from conscience.judge import Scorer, load_judge
 from conscience.models import ChatModel, GenerationParams, load_model
 
 DEFAULT_PARAMS = GenerationParams(max_new_tokens=192, temperature=0.0, seed=0)
@@ -63,12 +64,10 @@ def software_versions() -> dict[str, str]:
     return versions
 
 
-def _load_judge(judge: Any) -> Any:
+def _load_judge(judge: Scorer | str | None) -> Scorer:
     """A judge object is used as is; ``None`` or an LLM-judge spec string goes through ``load_judge``."""
     if judge is not None and not isinstance(judge, str):
         return judge
-    from conscience.judge import load_judge
-
     return load_judge(llm_judge=judge)
 
 
@@ -94,7 +93,7 @@ def _now() -> str:
 
 
 def evaluate_safety(model_or_spec: ChatModel | str, out_dir: str | Path, benchmark: str | Path | None = None,
-                    split: str = "test", judge: Any = None, params: GenerationParams | None = None,
+                    split: str = "test", judge: Scorer | str | None = None, params: GenerationParams | None = None,
                     limit: int | None = None, batch_size: int = 32) -> SafetySummary:
     """Run the benchmark (resuming any items already in ``out_dir``), judge every reply, write the summary.
 

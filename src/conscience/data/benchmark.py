@@ -1,7 +1,10 @@
-"""Benchmark items: the typed record, the loader (shipped data or a user's JSONL), and the fixed split.
+"""Benchmark items: the typed record, the loader (shipped Asclepius data or a user's JSONL), and the fixed split.
 
-The shipped data lives in ``data/<surface>.jsonl``, written for this project. The train/test split is
-stratified by surface with a fixed seed and frozen in ``data/split.json`` so that it never drifts when
+:class:`BenchmarkItem` is the case record every judge member scores, so it lives on this low floor: the
+judge, generation (whose Asclepius-sourced prompts carry their item) and evaluation all import it from
+here, and none of them has to import another stage to read a case. The shipped data lives in
+``asclepius/<surface>.jsonl`` beside this module, written for this project. The train/test split is
+stratified by surface with a fixed seed and frozen in ``asclepius/split.json`` so that it never drifts when
 items are added: new items must be assigned explicitly by re-running :func:`make_split`.
 """
 
@@ -64,7 +67,7 @@ class BenchmarkItem(BaseModel):
 
 
 def data_dir() -> Path:
-    return Path(str(resources.files("conscience.evaluate.asclepius") / "data"))
+    return Path(str(resources.files("conscience.data") / "asclepius"))
 
 
 def parse_item(row: dict, path: Path, line: int) -> BenchmarkItem:
