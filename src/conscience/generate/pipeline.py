@@ -15,7 +15,6 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
@@ -35,10 +34,7 @@ from conscience.jsonl import JsonlStore, write_jsonl
 from conscience.models import GenerationParams, load_model
 from conscience.models.cache import ResponseCache
 from conscience.progress import progress_bar
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+from conscience.rundir import ensure_same, now
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -52,11 +48,7 @@ def prepare_run_dir(run_dir: Path, config: GenerateConfig) -> None:
     saved = run_dir / "config.yaml"
     resolved = config.model_dump(mode="json")
     if saved.exists():
-        previous = yaml.safe_load(saved.read_text(encoding="utf-8")) or {}
-        changed = sorted(k for k in set(previous) | set(resolved) if previous.get(k) != resolved.get(k))
-        if changed:
-            raise ConscienceError(f"this run directory was made with a different recipe (changed: {', '.join(changed)}); "
-                                  "use the same recipe to resume, or another --out", where=saved)
+        ensure_same(yaml.safe_load(saved.read_text(encoding="utf-8")) or {}, resolved, saved, "recipe")
         return
     tmp = saved.with_suffix(".tmp")
     tmp.write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
@@ -92,13 +84,13 @@ class Run:
         Logged to ``events.jsonl``, so each invocation's share of the work can be audited after a crash."""
         eligible = [e for e in self.entries if previous is None or (self.row(e, previous) or {}).get("status") == "ok"]
         pending = [e for e in eligible if self.row(e, stage) is None]
-        event = {"at": _now(), "pid": os.getpid(), "stage": stage, "eligible": len(eligible), "pending": len(pending)}
+        event = {"at": now(), "pid": os.getpid(), "stage": stage, "eligible": len(eligible), "pending": len(pending)}
         with (self.run_dir / "events.jsonl").open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(event) + "\n")
         return eligible, pending
 
     def _add(self, entry: PlannedPrompt, stage: str, fields: dict) -> None:
-        self.store.add({"key": f"{entry.key}:{stage}", "prompt_key": entry.key, "stage": stage, **fields, "created_at": _now()})
+        self.store.add({"key": f"{entry.key}:{stage}", "prompt_key": entry.key, "stage": stage, **fields, "created_at": now()})
         self.computed[stage] += 1
 
     def _job(self, entry: PlannedPrompt, with_critique: bool = False) -> Job:

@@ -11,11 +11,11 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 
 from conscience.errors import ConscienceError
 from conscience.review.packet import Packet
+from conscience.rundir import now
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS packets (
@@ -36,10 +36,6 @@ CREATE TABLE IF NOT EXISTS notes (
 def default_db_path(packet_path: str | Path) -> Path:
     """Beside the packet: reviews.json -> reviews.db."""
     return Path(packet_path).with_suffix(".db")
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 class ReviewStore:
@@ -73,7 +69,7 @@ class ReviewStore:
             row = db.execute("SELECT content_hash FROM packets WHERE name = ?", (packet.name,)).fetchone()
             if row is None:
                 db.execute("INSERT INTO packets VALUES (?, ?, ?, ?, ?)",
-                           (packet.name, packet.content_hash, packet.kind, str(packet_path), _now()))
+                           (packet.name, packet.content_hash, packet.kind, str(packet_path), now("milliseconds")))
             elif row[0] != packet.content_hash:
                 raise ConscienceError(
                     f"packet {packet.name!r} (hash {packet.content_hash[:12]}…) differs from the one this database "
@@ -83,7 +79,7 @@ class ReviewStore:
     def add_reviewer(self, packet_hash: str, name: str) -> None:
         with self._connect() as db:
             db.execute("INSERT OR IGNORE INTO reviewers (packet_hash, name, created_at) VALUES (?, ?, ?)",
-                       (packet_hash, name, _now()))
+                       (packet_hash, name, now("milliseconds")))
 
     def has_reviewer(self, packet_hash: str, name: str) -> bool:
         with self._connect() as db:
@@ -106,12 +102,12 @@ class ReviewStore:
                            (packet_hash, reviewer, item_id, label, field))
             else:
                 db.execute("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (packet_hash, reviewer, item_id, label, field, json.dumps(value), _now()))
+                           (packet_hash, reviewer, item_id, label, field, json.dumps(value), now("milliseconds")))
 
     def set_note(self, packet_hash: str, reviewer: str, item_id: str, text: str) -> None:
         with self._connect() as db:
             if text.strip():
-                db.execute("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?)", (packet_hash, reviewer, item_id, text, _now()))
+                db.execute("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?)", (packet_hash, reviewer, item_id, text, now("milliseconds")))
             else:
                 db.execute("DELETE FROM notes WHERE packet_hash = ? AND reviewer = ? AND item_id = ?", (packet_hash, reviewer, item_id))
 

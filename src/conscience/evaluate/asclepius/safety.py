@@ -11,7 +11,6 @@ import hashlib
 import json
 import platform
 import sys
-from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from conscience.evaluate.asclepius.runner import play
 from conscience.jsonl import JsonlStore
 from conscience.judge import Scorer, load_judge
 from conscience.models import ChatModel, GenerationParams, load_model
+from conscience.rundir import ensure_same, now
 
 DEFAULT_PARAMS = GenerationParams(max_new_tokens=192, temperature=0.0, seed=0)
 SOFTWARE = ("conscience", "torch", "transformers", "peft", "sentence-transformers", "pydantic", "numpy", "scipy")
@@ -76,20 +76,12 @@ def _claim_run_dir(out: Path, config: dict) -> dict:
     path = out / "run.json"
     if path.exists():
         stored = json.loads(path.read_text())
-        differing = [k for k in config if stored.get("config", {}).get(k) != config[k]]
-        if differing:
-            raise ConscienceError(
-                f"this folder holds a run with a different {', '.join(differing)}; resume needs the same settings, "
-                "or use another --out", where=path, field=differing[0])
+        ensure_same(stored.get("config", {}), config, path, keys=list(config))
         return stored
     out.mkdir(parents=True, exist_ok=True)
-    record = {"config": config, "started_at": _now()}
+    record = {"config": config, "started_at": now()}
     path.write_text(json.dumps(record, indent=1) + "\n")
     return record
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def evaluate_safety(model_or_spec: ChatModel | str, out_dir: str | Path, benchmark: str | Path | None = None,
@@ -138,7 +130,7 @@ def evaluate_safety(model_or_spec: ChatModel | str, out_dir: str | Path, benchma
                        "batch_size": batch_size, "system_prompt": "none (the chat template's default applies)"},
         "seed": params.seed,
         "started_at": record["started_at"],
-        "finished_at": _now(),
+        "finished_at": now(),
         "items_reused_from_earlier_call": reused,
         "software": software_versions(),
     }
