@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from conscience.data import BenchmarkItem, load_benchmark
-from conscience.data.benchmark import data_dir
+from conscience.data.benchmark import data_dir, unsplit
 from conscience.errors import ConscienceError
 from conscience.evaluate.asclepius.metrics import SafetySummary, render_markdown, summarise, surface_order
 from conscience.evaluate.asclepius.runner import play
@@ -97,7 +97,12 @@ def evaluate_safety(model_or_spec: ChatModel | str, out_dir: str | Path, benchma
     params = params or DEFAULT_PARAMS
     if split not in ("test", "train", "all"):
         raise ConscienceError(f"unknown split {split!r}: use test, train or all", field="split")
-    items = select_items(load_benchmark(benchmark, split), limit)  # type: ignore[arg-type]
+    loaded = load_benchmark(benchmark, split)  # type: ignore[arg-type]
+    split_note = None
+    if benchmark is not None and split != "all" and unsplit(loaded):
+        split_note = f"the file has no 'split' keys, so all {len(loaded)} rows are evaluated (split {split!r} does not apply)"
+        split = "all"
+    items = select_items(loaded, limit)
     if not items:
         raise ConscienceError(f"no items in split {split!r}", where=benchmark or "shipped Asclepius")
     judge = _load_judge(judge)
@@ -123,7 +128,7 @@ def evaluate_safety(model_or_spec: ChatModel | str, out_dir: str | Path, benchma
         "model_fingerprint": config["model"],
         "benchmark": {"file": config["benchmark"], "sha256": config["benchmark_sha256"], "split": split, "n_items": len(items),
                       "limit": limit, "n_by_surface": _count_by_surface(items),
-                      "n_neutral_twins": sum(1 for i in items if i.neutral_twin),
+                      "n_neutral_twins": sum(1 for i in items if i.neutral_twin), "split_note": split_note,
                       "n_replies": sum(len(i.turns) + bool(i.neutral_twin) for i in items)},
         "judge": config["judge"],
         "generation": {**config["generation"], "decoding": "greedy" if params.temperature == 0 else "sampling",
