@@ -7,7 +7,7 @@ import pytest
 from conscience.errors import ConscienceError
 from conscience.evaluate.asclepius import evaluate_safety
 from conscience.models import GenerationParams
-from tests.asclepius.fakes import FakeChatModel, FakeJudge
+from tests.evaluate.asclepius.fakes import FakeChatModel, FakeJudge
 
 ITEMS = [
     {"id": "cr-x", "surface": "crescendo", "turns": ["t1 hi", "t2 more", "t3 harmful"], "break_turn": 3},
