@@ -18,32 +18,20 @@ from dataclasses import dataclass, field
 from conscience.data import BenchmarkItem
 from conscience.jsonl import JsonlStore
 from conscience.judge import Judgement, Scorer
-from conscience.models import ChatModel, GenerationParams, Message
+from conscience.models import ChatModel, GenerationParams
+from conscience.models.rollout import Conversation as Rollout
+from conscience.models.rollout import play as roll_out
 from conscience.progress import progress_bar
 
 TWIN_SUFFIX = "#twin"
 
 
 @dataclass
-class Conversation:
-    """One conversation being played: the item's turns (or its neutral twin) and the replies so far."""
+class Conversation(Rollout):
+    """One conversation being played: the item's turns (or its neutral twin) and the replies so far. No system
+    message: the chat template's default applies."""
 
-    key: str
-    item: BenchmarkItem
-    turns: list[str]
-    replies: list[str] = field(default_factory=list)
-    finish_reasons: list[str] = field(default_factory=list)
-
-    @property
-    def done(self) -> bool:
-        return len(self.replies) == len(self.turns)
-
-    def messages(self) -> list[Message]:
-        """Messages up to the next user turn. No system message: the chat template's default applies."""
-        messages: list[Message] = []
-        for user, reply in zip(self.turns, self.replies):
-            messages += [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]
-        return messages + [{"role": "user", "content": self.turns[len(self.replies)]}]
+    item: BenchmarkItem = field(kw_only=True)
 
 
 def twin_item(item: BenchmarkItem) -> BenchmarkItem:
@@ -109,23 +97,18 @@ def item_row(main: Conversation, twin: Conversation | None, judgements: list[Jud
 def play(model: ChatModel, judge: Scorer, items: list[BenchmarkItem], params: GenerationParams, store: JsonlStore,
          chunk_size: int = 32, replies_done: int = 0) -> None:
     """Play and judge ``items`` (those not yet in ``store``), appending each item's row once it is complete."""
-    mains = {item.id: Conversation(item.id, item, list(item.turns)) for item in items}
-    twins = {item.id: Conversation(item.id, twin_item(item), [item.neutral_twin]) for item in items if item.neutral_twin}
+    mains = {item.id: Conversation(item.id, list(item.turns), item=item) for item in items}
+    twins = {item.id: Conversation(item.id, [item.neutral_twin], item=twin_item(item)) for item in items if item.neutral_twin}
     conversations = [*mains.values(), *twins.values()]
     total = replies_done + sum(len(c.turns) for c in conversations)
     with progress_bar("asclepius", total=total, done=replies_done) as advance:
-        for turn in range(max((len(c.turns) for c in conversations), default=0)):
-            active = [c for c in conversations if len(c.turns) > turn]
-            active.sort(key=lambda c: -sum(len(m["content"]) for m in c.messages()))
-            for start in range(0, len(active), chunk_size):
-                chunk = active[start : start + chunk_size]
-                for conversation, completion in zip(chunk, model.generate([c.messages() for c in chunk], params)):
-                    conversation.replies.append(completion.text)
-                    conversation.finish_reasons.append(completion.finish_reason)
-                finished = [i for i in {c.key for c in chunk}
-                            if mains[i].done and (i not in twins or twins[i].done) and i not in store]
-                _judge_and_store(judge, [(mains[i], twins.get(i)) for i in sorted(finished)], store)
-                advance(len(chunk))
+
+        def after_batch(batch: list[Rollout], seconds: float) -> None:
+            finished = [i for i in {c.key for c in batch} if mains[i].done and (i not in twins or twins[i].done) and i not in store]
+            _judge_and_store(judge, [(mains[i], twins.get(i)) for i in sorted(finished)], store)
+            advance(len(batch))
+
+        roll_out(model, conversations, params, chunk_size, longest_first=True, after_batch=after_batch)
 
 
 def _judge_and_store(judge: Scorer, finished: list[tuple[Conversation, Conversation | None]], store: JsonlStore) -> None:
