@@ -125,21 +125,19 @@ class ReviewStore:
             found = db.execute("SELECT position FROM reviewers WHERE packet_hash = ? AND name = ?", (packet_hash, reviewer)).fetchone()
         return {"scores": scores, "notes": notes, "position": found[0] if found else None}
 
-    def scores(self, packet_hash: str, reviewer: str | None = None) -> list[dict]:
-        query = "SELECT reviewer, item_id, label, field, value, updated_at FROM scores WHERE packet_hash = ?"
-        args: tuple = (packet_hash,)
+    def _rows(self, table: str, columns: tuple[str, ...], order: str, packet_hash: str, reviewer: str | None) -> list[dict]:
+        """Rows of ``table`` for one packet (and one reviewer, if given) as dicts of ``columns``."""
+        query = f"SELECT {', '.join(columns)} FROM {table} WHERE packet_hash = ?"
+        args: tuple = (packet_hash,) if reviewer is None else (packet_hash, reviewer)
         if reviewer is not None:
-            query, args = query + " AND reviewer = ?", (packet_hash, reviewer)
+            query += " AND reviewer = ?"
         with self._connect() as db:
-            rows = db.execute(query + " ORDER BY reviewer, item_id, label, field", args).fetchall()
-        return [{"reviewer": r, "item_id": i, "label": lab, "field": f, "value": json.loads(v), "updated_at": t}
-                for r, i, lab, f, v, t in rows]
+            return [dict(zip(columns, row)) for row in db.execute(f"{query} ORDER BY {order}", args).fetchall()]
+
+    def scores(self, packet_hash: str, reviewer: str | None = None) -> list[dict]:
+        rows = self._rows("scores", ("reviewer", "item_id", "label", "field", "value", "updated_at"),
+                          "reviewer, item_id, label, field", packet_hash, reviewer)
+        return [{**row, "value": json.loads(row["value"])} for row in rows]
 
     def notes(self, packet_hash: str, reviewer: str | None = None) -> list[dict]:
-        query = "SELECT reviewer, item_id, text, updated_at FROM notes WHERE packet_hash = ?"
-        args: tuple = (packet_hash,)
-        if reviewer is not None:
-            query, args = query + " AND reviewer = ?", (packet_hash, reviewer)
-        with self._connect() as db:
-            rows = db.execute(query + " ORDER BY reviewer, item_id", args).fetchall()
-        return [{"reviewer": r, "item_id": i, "text": t, "updated_at": u} for r, i, t, u in rows]
+        return self._rows("notes", ("reviewer", "item_id", "text", "updated_at"), "reviewer, item_id", packet_hash, reviewer)
