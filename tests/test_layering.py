@@ -9,7 +9,8 @@ only packages on a lower floor:
     3  judge          scores a reply to a benchmark case; evaluation, generation and the guard all call it.
     2  records        constitution, data: the typed records (Principle, BenchmarkItem, Prompt) and their loaders.
     1  ground         errors, paths, jsonl, progress, configfile (YAML → pydantic), rundir (resume checks, timestamps),
-                      models (chat models, the rollout, the response cache, the MiniLM encoder).
+                      precision (bf16 per machine), models (chat models, the rollout, the response cache, the MiniLM
+                      encoder).
 
 ``ALLOWED`` lists every edge: a new import across packages needs a row here, and the row must point down.
 Above the records floor a package is entered only through its public face: ``conscience.<package>`` (its
@@ -28,7 +29,7 @@ import conscience
 ROOT = Path(conscience.__file__).parent
 
 FLOORS = {
-    "errors": 1, "paths": 1, "jsonl": 1, "progress": 1, "configfile": 1, "rundir": 1, "models": 1,
+    "errors": 1, "paths": 1, "jsonl": 1, "progress": 1, "configfile": 1, "rundir": 1, "precision": 1, "models": 1,
     "constitution": 2, "data": 2,
     "judge": 3,
     "generate": 4, "train": 4, "evaluate": 4, "guard": 4, "review": 4, "report": 4,
@@ -36,7 +37,7 @@ FLOORS = {
     "cli": 6,
 }
 
-GROUND = {"errors", "paths", "jsonl", "progress", "configfile", "rundir", "models"}
+GROUND = {"errors", "paths", "jsonl", "progress", "configfile", "rundir", "precision", "models"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "paths": set(),
@@ -44,17 +45,18 @@ ALLOWED: dict[str, set[str]] = {
     "jsonl": {"errors"},
     "configfile": {"errors"},
     "rundir": {"errors"},
-    "models": {"errors", "paths"},
+    "precision": set(),
+    "models": {"errors", "paths", "precision"},
     "constitution": {"configfile", "errors"},
     "data": {"errors", "jsonl", "models"},
     "judge": {"data", "errors", "jsonl", "models"},
     "generate": {"constitution", "data", "judge", *GROUND},
-    "train": {"configfile", "errors", "jsonl", "models", "rundir"},
+    "train": {"configfile", "errors", "jsonl", "models", "precision", "rundir"},
     "evaluate": {"data", "judge", *GROUND},
     "guard": {"constitution", "data", "judge", *GROUND},
     "review": {"constitution", *GROUND},
     "report": set(),
-    "recipe": {"configfile", "constitution", "errors", "models", "generate", "train", "evaluate", "judge", "review", "report"},
+    "recipe": {"configfile", "constitution", "errors", "models", "precision", "generate", "train", "evaluate", "judge", "review", "report"},
     "cli": set(FLOORS) - {"cli"},
 }
 

@@ -1,4 +1,4 @@
-"""Set-up for generation tests: one torch thread, and small recipe files written per test."""
+"""Set-up for generation tests: one torch thread while they run, and small recipe files written per test."""
 
 from __future__ import annotations
 
@@ -8,10 +8,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-# The CPU is shared by several engineers: with 2+ threads per process, generation slows ~10x under load
-# (thread oversubscription); one thread keeps the real-model tests fast and steady.
-torch = pytest.importorskip("torch")
-torch.set_num_threads(1)
+
+@pytest.fixture(scope="package", autouse=True)
+def one_torch_thread():
+    """With 2+ threads per process, generation on a shared CPU slowed ~10x (thread oversubscription); one thread
+    keeps these real-model tests steady. Restored after this package, so later tests keep their threads."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -15,10 +15,11 @@ from tests.train.train_pairs import HELD_OUT_PAIRS, TRAIN_PAIRS, write_jsonl
 BASE = "hf:smollm2-135m"
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def one_torch_thread():
     """The CPU is shared by several engineers; under load two threads per process ran 4-8x slower than one
-    (OpenMP oversubscription, measured on a 135M forward pass), so these tests use one (restored at the end)."""
+    (OpenMP oversubscription, measured on a 135M forward pass), so these tests use one, restored after this
+    package (a session-scoped fixture would have kept every later test on one thread)."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

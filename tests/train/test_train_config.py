@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from conscience.errors import ConscienceError
-from conscience.train import load_profile, shipped_profiles
+from conscience.precision import Precision
+from conscience.train import TrainConfig, load_profile, shipped_profiles
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -132,8 +133,20 @@ def test_dpo_sft_weight_becomes_trls_sigmoid_plus_sft_mixture(tmp_path):
     demo = load_profile("cpu-demo").resolve("dpo")
     assert demo.dpo.sft_weight == 0.0 and demo.group_by_length
     mixed = demo.model_copy(update={"dpo": demo.dpo.model_copy(update={"sft_weight": 1.0})})
-    args = RECIPES["dpo"].make_args(mixed, common_args(mixed, tmp_path))
+    fp32 = Precision(bf16=False, requested="auto", device="cpu", native=False, reason="test")
+    args = RECIPES["dpo"].make_args(mixed, common_args(mixed, tmp_path, fp32))
     assert args.loss_type == ["sigmoid", "sft"] and args.loss_weights == [1.0, 1.0]
     assert args.train_sampling_strategy == "group_by_length"
     for pure in (demo, load_profile("paper").resolve("dpo")):
-        assert RECIPES["dpo"].make_args(pure, common_args(pure, tmp_path)).loss_type == ["sigmoid"]
+        assert RECIPES["dpo"].make_args(pure, common_args(pure, tmp_path, fp32)).loss_type == ["sigmoid"]
+
+
+def test_cpu_demo_asks_for_bf16_auto_and_training_args_follow_the_resolved_value(tmp_path):
+    from conscience.train.recipes import RECIPES, common_args
+
+    demo = load_profile("cpu-demo").resolve("dpo")
+    assert demo.bf16 == "auto" and TrainConfig().bf16 == "auto"
+    assert load_profile("paper").bf16 is True  # an explicit value stays as written
+    for bf16 in (False, True):
+        precision = Precision(bf16=bf16, requested="auto", device="cpu", native=bf16, reason="test")
+        assert RECIPES["dpo"].make_args(demo, common_args(demo, tmp_path, precision)).bf16 is bf16

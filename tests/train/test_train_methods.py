@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conscience.models import load_model
+from conscience.precision import resolve_bf16
 from conscience.train import train
 from tests.train.conftest import BASE
 from tests.train.train_margins import mean_margin
@@ -25,6 +26,14 @@ SETTINGS = {
     "simpo": {},
     "kto": {"batch_size": 8, "max_steps": 3, "learning_rate": 1e-4},
 }
+
+
+def trained_with_bf16(run: Path) -> bool:
+    """The bf16 switch TRL really trained with, read back from the checkpoint's saved TrainingArguments."""
+    import torch
+
+    saved = sorted(run.glob("checkpoints/checkpoint-*/training_args.bin"))
+    return bool(torch.load(saved[-1], weights_only=False).bf16)
 
 
 @pytest.mark.slow
@@ -44,8 +53,13 @@ def test_method_moves_held_out_margin_toward_chosen(method, tmp_path, pairs_json
     assert (tmp_path / "run" / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["length_fit"]["train"]["pairs"] == result.train_pairs
+    # bf16: auto is resolved for this machine and recorded with its reason
+    expected = resolve_bf16("auto")
+    assert run["precision"] == expected.as_record() and run["precision"]["requested"] == "auto"
+    assert trained_with_bf16(tmp_path / "run") == expected.bf16
     card = (tmp_path / "run" / "README.md").read_text()
     assert result.data_hash in card and f"method | {method}" in card and result.adapter_spec in card
+    assert f"precision | {expected.summary()}" in card
 
 
 @pytest.mark.slow

@@ -14,7 +14,9 @@ from conscience.cli.common import console, run_or_exit
 
 def run(recipe: Optional[Path] = typer.Argument(None, help="Recipe YAML; default: the shipped offline recipe on the bundled SmolLM2."),
         runs_dir: Path = typer.Option(Path("runs"), help="Where run folders and the stage cache live (runs/latest points at the newest)."),
-        check: bool = typer.Option(False, "--check", help="Only validate the recipe (keys, specs, files) and exit.")) -> None:
+        check: bool = typer.Option(False, "--check", help="Only validate the recipe (keys, specs, files) and exit."),
+        gate: bool = typer.Option(False, "--gate", help="Exit 0 if every criterion passes, 3 if one fails, 4 if one "
+                                  "cannot be judged (for CI); without it the verdict is printed and the exit is 0.")) -> None:
     """Run a recipe end to end. Stages are cached by their inputs: a re-run redoes only what changed."""
     from conscience.recipe import load_recipe
     from conscience.recipe.run import run_recipe
@@ -34,3 +36,9 @@ def run(recipe: Optional[Path] = typer.Argument(None, help="Recipe YAML; default
     for note in report["notes"]:
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     console.print(f"report: {run_dir / 'report.html'} (also report.md, report.json); runs/latest → {run_dir.name}")
+    if gate:
+        from conscience.report.gate import gate_code
+
+        code = gate_code(report["verdict"])
+        console.print(f"gate: exit {code} ({ {0: 'every criterion passes', 3: 'a criterion fails', 4: 'a criterion cannot be judged'}[code] })")
+        raise typer.Exit(code)

@@ -33,13 +33,16 @@ def train_command(
     offline_env()
 
     def run() -> None:
+        from conscience.precision import resolve_bf16
         from conscience.train import load_profile, plan, train
 
         config = load_profile(profile).resolve(method, max_steps=max_steps)
+        precision = resolve_bf16(config.bf16)
+        console.print(f"precision: {precision.summary()}")
         if dry_run:
-            _show_plan(plan(config, pairs, base, num_processes=processes))
+            _show_plan(plan(config, pairs, base, num_processes=processes, precision=precision))
             return
-        result = train(config, pairs, base, out, merge=merge)
+        result = train(config, pairs, base, out, merge=merge, precision=precision)
         _show_result(result)
 
     run_or_exit(run)
@@ -59,6 +62,7 @@ def _show_plan(the_plan: TrainPlan) -> None:
         ("memory / device", f"~{sum(the_plan.memory_gib.values()):.1f} GiB: "
                             + ", ".join(f"{k} {v}" for k, v in the_plan.memory_gib.items())),
         ("compute", f"~{the_plan.train_flops:.2e} FLOPs"),
+        ("precision", the_plan.precision),
     ]
     for key, value in rows:
         table.add_row(key, value)

@@ -8,13 +8,16 @@ import torch
 
 from conscience.errors import ConscienceError
 from conscience.models.protocol import Completion, GenerationParams, Message
+from conscience.precision import inference_dtype
 
 
 class HFChatModel:
     """A causal LM from a local folder, optionally with a PEFT adapter (merged on load), behind the ChatModel protocol.
 
     ``model`` and ``tokenizer`` are public so scorers that need log-likelihoods (MedQA) or trainers can use
-    the same loaded weights rather than loading a second copy.
+    the same loaded weights rather than loading a second copy. ``dtype`` goes through
+    ``conscience.precision.inference_dtype``: float32 by default on CPU (the same replies on every host),
+    ``auto`` takes bf16 only on a bf16 GPU, and an explicit bfloat16 warns where the CPU lacks native bf16.
     """
 
     def __init__(self, spec: str, folder: Path, adapter: Path | None = None, batch_size: int = 32, dtype: str = "float32"):
@@ -33,7 +36,8 @@ class HFChatModel:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, dtype))
+        self.dtype = inference_dtype(dtype)
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, self.dtype))
         if adapter is not None:
             if not (adapter / "adapter_config.json").exists():
                 raise ConscienceError("not a LoRA adapter folder (no adapter_config.json)", where=adapter)

@@ -48,8 +48,10 @@ def _fingerprint(spec: str, adapter: Path | None) -> str:
 
 
 def load_model(spec: str, *, cache: bool | ResponseCache = False, batch_size: int = 32, concurrency: int = 8,
-               timeout: float = 120.0) -> ChatModel:
-    """Build the backend a spec names. ``cache=True`` wraps it in the on-disk response cache."""
+               timeout: float = 120.0, dtype: str = "float32") -> ChatModel:
+    """Build the backend a spec names. ``cache=True`` wraps it in the on-disk response cache.
+
+    ``dtype`` (local models only): ``float32``, ``bfloat16`` or ``auto`` (see ``conscience.precision``)."""
     parsed = parse_spec(spec)
     model: ChatModel
     if parsed.provider == "hf":
@@ -66,7 +68,7 @@ def load_model(spec: str, *, cache: bool | ResponseCache = False, batch_size: in
             raise ConscienceError("adapter folder not found", where=adapter, field="model")
         from conscience.models.hf import HFChatModel
 
-        model = HFChatModel(str(parsed), folder, adapter, batch_size=batch_size)
+        model = HFChatModel(str(parsed), folder, adapter, batch_size=batch_size, dtype=dtype)
         model.fingerprint = _fingerprint(str(parsed), adapter)  # type: ignore[attr-defined]
     elif parsed.provider == "openai":
         from conscience.models.openai_backend import OpenAIChatModel

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from conscience.constitution import constitution_hash, load_constitution
 from conscience.judge import default_weights_path
 from conscience.recipe.config import Recipe
+from conscience.precision import resolve_bf16
 from conscience.recipe.stages import StageCache, StageResult, code_fingerprint, file_hash
 
 # Rough seconds per stage on 2 CPU cores for the default sizes; only used for the ETA column.
@@ -99,9 +100,15 @@ def run_recipe(recipe: Recipe, runs_root: Path = Path("runs"), console=None) -> 
         variants = [Variant("base", recipe.base_model)]
         for method in recipe.methods:
             train_config = steps.train_config(recipe, method)
+            # Resolved bf16 keys the stage: an adapter trained in fp32 on one host is not the bf16 one of another.
+            precision = resolve_bf16(train_config.bf16)
+            if console:
+                console.log(f"train:{method} precision: {precision.summary()}")
             result = stage(f"train:{method}", f"train-{method}",
-                           {"generate": generated.key, "config": train_config.model_dump(mode="json"), "base": recipe.base_model},
-                           lambda folder, tc=train_config: steps.run_train_stage(tc, generated.folder, recipe.base_model, folder))
+                           {"generate": generated.key, "config": train_config.model_dump(mode="json"), "base": recipe.base_model,
+                            "bf16": precision.bf16},
+                           lambda folder, tc=train_config, p=precision: steps.run_train_stage(tc, generated.folder,
+                                                                                              recipe.base_model, folder, p))
             adapter = result.folder / "adapter"
             variants.append(Variant(method, f"{recipe.base_model}+{adapter}", adapter, train=result))
         # The judge scores every safety reply, so its weights are part of the safety stages' inputs.

@@ -36,10 +36,10 @@ def train_config(recipe: Recipe, method: str):
     return load_profile(recipe.train.profile).resolve(method, max_steps=recipe.train.max_steps)
 
 
-def run_train_stage(config, generate_folder: Path, base_spec: str, folder: Path) -> dict:
+def run_train_stage(config, generate_folder: Path, base_spec: str, folder: Path, precision=None) -> dict:
     from conscience.train import train
 
-    result = train(config, generate_folder / "dataset", base_spec, folder)
+    result = train(config, generate_folder / "dataset", base_spec, folder, precision=precision)
     return {"global_step": result.global_step, "train_pairs": result.train_pairs, "validation_pairs": result.validation_pairs,
             "train_runtime_s": result.train_runtime_s, "metrics": result.metrics, "adapter": str(result.adapter_dir)}
 

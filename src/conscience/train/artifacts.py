@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from conscience.jsonl import write_jsonl
+from conscience.precision import describe
 from conscience.train.config import TrainConfig
 
 CURVES = ("loss", "rewards/margins", "rewards/accuracies", "kl")
@@ -41,6 +42,7 @@ class TrainResult:
     merged_dir: Path | None = None
     length_fit: dict[str, dict[str, int]] = field(default_factory=dict)
     dropped_pairs: int = 0  # training pairs the trainer left out: their prompt alone fills max_length
+    precision: dict[str, Any] = field(default_factory=dict)  # conscience.precision.Precision.as_record()
 
     @property
     def adapter_spec(self) -> str:
@@ -113,6 +115,7 @@ Trained with `conscience train`. This card, `config.yaml`, `log.jsonl` and `curv
 | data | `{result.data_source}`, sha256 prefix `{result.data_hash}` |
 | pairs | {result.train_pairs} train, {result.validation_pairs} validation ({held}) |
 | max_length fit (train) | {_fit_text(result, config)} |
+| precision | {describe(result.precision) if result.precision else "not recorded"} |
 | steps | {result.global_step} of {result.max_steps}{resumed} |
 | best checkpoint | {result.best_checkpoint or "not tracked (no early stopping)"} |
 

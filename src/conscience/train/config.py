@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from conscience.configfile import parse_yaml, validate
 from conscience.errors import ConscienceError
 
-Method = Literal["dpo", "ipo", "kto", "simpo"]
-METHODS: tuple[str, ...] = ("dpo", "ipo", "kto", "simpo")
+Method = Literal["sft", "dpo", "ipo", "kto", "simpo"]
+METHODS: tuple[str, ...] = ("sft", "dpo", "ipo", "kto", "simpo")
 
 
 class _KeyProblem(ValueError):
@@ -41,6 +41,18 @@ class LoraSection(_Strict):
     alpha: int = Field(64, ge=1)
     dropout: float = Field(0.05, ge=0.0, lt=1.0)
     target_modules: str | list[str] = "all-linear"
+
+
+class SFTSection(_Strict):
+    """Supervised learning on the revisions (SL-CAI, Bai et al. 2022 §3): prompt → chosen reply.
+
+    ``completion_only_loss`` puts the loss on the reply's tokens only (TRL's prompt/completion format), so the
+    model learns to answer, not to write prompts. ``learning_rate`` overrides the profile's rate for this
+    method: supervised fine-tuning of LoRA usually takes a higher rate than preference optimisation.
+    """
+
+    completion_only_loss: bool = True
+    learning_rate: float | None = Field(None, gt=0)
 
 
 class DPOSection(_Strict):
@@ -78,8 +90,9 @@ class SimPOSection(_Strict):
     gamma: float = Field(0.5, ge=0)
 
 
-MethodSection = DPOSection | IPOSection | KTOSection | SimPOSection
-SECTIONS: dict[str, type[MethodSection]] = {"dpo": DPOSection, "ipo": IPOSection, "kto": KTOSection, "simpo": SimPOSection}
+MethodSection = SFTSection | DPOSection | IPOSection | KTOSection | SimPOSection
+SECTIONS: dict[str, type[MethodSection]] = {"sft": SFTSection, "dpo": DPOSection, "ipo": IPOSection, "kto": KTOSection,
+                                            "simpo": SimPOSection}
 
 
 class TrainConfig(_Strict):
@@ -87,7 +100,8 @@ class TrainConfig(_Strict):
 
     Fields: ``name``/``description`` label the profile. ``method`` is unset in a profile that serves all methods.
     ``dtype`` is how weights are loaded; ``bf16`` turns on bf16 mixed precision (CPU autocast when there is no
-    GPU). ``learning_rate``, ``lr_scheduler``, ``warmup_ratio`` (share of total steps), ``weight_decay``
+    GPU): ``auto`` (the default) resolves at the start of a run to true only where the hardware computes bf16
+    natively (see ``conscience.precision``), since emulated CPU bf16 is many times slower than fp32. ``learning_rate``, ``lr_scheduler``, ``warmup_ratio`` (share of total steps), ``weight_decay``
     drive AdamW. ``epochs`` or ``max_steps`` bound training. ``batch_size`` is per device (KTO needs > 1);
     ``gradient_accumulation_steps`` multiplies it. ``max_length`` caps prompt + completion tokens.
     ``group_by_length`` batches rows of similar token length (less padding; order still seeded-random);
@@ -103,7 +117,7 @@ class TrainConfig(_Strict):
     description: str = ""
     method: Method | None = None
     dtype: Literal["float32", "bfloat16"] = "float32"
-    bf16: bool = False
+    bf16: Literal["auto"] | bool = "auto"
     learning_rate: float = Field(5e-7, gt=0)
     lr_scheduler: Literal["cosine", "linear", "constant", "constant_with_warmup"] = "cosine"
     warmup_ratio: float = Field(0.03, ge=0, lt=1)
@@ -125,6 +139,7 @@ class TrainConfig(_Strict):
     validation_fraction: float = Field(0.1, gt=0, lt=1)
     seed: int = 0
     lora: LoraSection = LoraSection()
+    sft: SFTSection | None = None
     dpo: DPOSection | None = None
     ipo: IPOSection | None = None
     kto: KTOSection | None = None
@@ -150,7 +165,7 @@ class TrainConfig(_Strict):
     def require_method(self) -> str:
         """The method this config trains; a profile that serves all methods must be resolved first."""
         if self.method is None:
-            raise ConscienceError("no training method chosen: pass --method dpo|ipo|kto|simpo", field="method")
+            raise ConscienceError("no training method chosen: pass --method sft|dpo|ipo|kto|simpo", field="method")
         return self.method
 
     def params(self) -> MethodSection:
@@ -162,7 +177,7 @@ class TrainConfig(_Strict):
         """This config for one method (keeping only its section), optionally capped at ``max_steps``."""
         chosen = method or self.method
         if chosen is None:
-            raise ConscienceError("no training method chosen: pass --method dpo|ipo|kto|simpo", field="method")
+            raise ConscienceError("no training method chosen: pass --method sft|dpo|ipo|kto|simpo", field="method")
         if self.method is not None and method is not None and method != self.method:
             raise ConscienceError(f"this profile is fixed to method {self.method!r}; it cannot train {method!r}",
                                   where=self.name or None, field="method")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from datasets import DatasetDict
 
+from conscience.precision import Precision, resolve_bf16
 from conscience.train.base import load_tokenizer, resolve_base
 from conscience.train.config import TrainConfig
 from conscience.train.data import PreferenceData, load_pairs, token_lengths
@@ -45,6 +46,7 @@ class TrainPlan:
     trainable_params: int
     memory_gib: dict[str, float]
     train_flops: float
+    precision: str  # the bf16 decision for this machine and why (Precision.summary())
     memory_note: str = ("weights + LoRA params/grads/AdamW states (fp32) + activations and fp32 logits for one "
                         "micro-batch at max_length; ZeRO-3/FSDP divide the weights by the process count")
 
@@ -79,10 +81,12 @@ def mean_tokens(data: PreferenceData, folder: Path, max_length: int) -> float:
     return total / max(1, len(sample))
 
 
-def memory_estimate(config: TrainConfig, total: int, trainable: int, model_cfg: dict) -> dict[str, float]:
-    """Rough per-device memory: the parts that scale with parameter counts and with one micro-batch."""
+def memory_estimate(config: TrainConfig, total: int, trainable: int, model_cfg: dict, bf16: bool) -> dict[str, float]:
+    """Rough per-device memory: the parts that scale with parameter counts and with one micro-batch.
+
+    ``bf16`` is the resolved mixed-precision switch (``config.bf16`` may say ``auto``)."""
     weight_bytes = 2 if config.dtype == "bfloat16" else 4
-    act_bytes = 2 if config.bf16 or config.dtype == "bfloat16" else 4
+    act_bytes = 2 if bf16 or config.dtype == "bfloat16" else 4
     hidden = model_cfg.get("hidden_size", 0)
     layers = model_cfg.get("num_hidden_layers", 0)
     vocab = model_cfg.get("vocab_size", 0)
@@ -99,9 +103,14 @@ def memory_estimate(config: TrainConfig, total: int, trainable: int, model_cfg: 
     }
 
 
-def plan(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, *, num_processes: int = 1) -> TrainPlan:
-    """Resolve data, base and schedule without loading weights; ``config`` must name its method."""
+def plan(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, *, num_processes: int = 1,
+         precision: Precision | None = None) -> TrainPlan:
+    """Resolve data, base and schedule without loading weights; ``config`` must name its method.
+
+    ``precision`` is the bf16 decision for the machine that will train (resolved here for this one if not given).
+    """
     method = config.require_method()
+    precision = precision or resolve_bf16(config.bf16)
     recipe = RECIPES[method]
     folder = resolve_base(base_spec)
     data = load_pairs(pairs, validation_max_pairs=config.validation_max_pairs,
@@ -124,6 +133,6 @@ def plan(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, *
         held_out=data.held_out, num_processes=num_processes, pairs_per_step=rows_per_step // recipe.rows_per_pair,
         steps_per_epoch=steps_per_epoch, total_steps=total_steps, pairs_seen=pairs_seen,
         mean_tokens_per_pair=round(per_pair, 1), tokens_estimate=tokens, total_params=total,
-        trainable_params=trainable, memory_gib=memory_estimate(config, total, trainable, model_cfg),
-        train_flops=float(flops_per_token * tokens),
+        trainable_params=trainable, memory_gib=memory_estimate(config, total, trainable, model_cfg, precision.bf16),
+        train_flops=float(flops_per_token * tokens), precision=precision.summary(),
     )

@@ -1,6 +1,7 @@
 """One TRL recipe per method: which config/trainer class, which data shape, which method keys map where.
 
-No training loop lives here: DPO and IPO are TRL's ``DPOTrainer``, KTO is ``KTOTrainer`` on the unpaired
+No training loop lives here: SFT (supervised learning on the revisions, SL-CAI) is TRL's ``SFTTrainer`` on
+prompt → chosen rows with the loss on the completion; DPO and IPO are TRL's ``DPOTrainer``, KTO is ``KTOTrainer`` on the unpaired
 pairs, SimPO is TRL's experimental ``CPOTrainer`` with ``loss_type="simpo"`` and no NLL term. With a
 ``peft_config`` TRL uses the base model with the adapter switched off as the reference, so no second copy.
 """
@@ -16,7 +17,8 @@ import torch
 from datasets import Dataset
 from transformers import EarlyStoppingCallback, TrainerCallback, TrainingArguments
 
-from conscience.train.config import DPOSection, IPOSection, KTOSection, SimPOSection, TrainConfig
+from conscience.precision import Precision
+from conscience.train.config import DPOSection, IPOSection, KTOSection, SFTSection, SimPOSection, TrainConfig
 from conscience.train.data import PreferenceData, token_lengths
 
 
@@ -36,8 +38,11 @@ def with_lengths(dataset: Dataset, tokenizer: Any) -> Dataset:
     return dataset.map(count, desc="Counting tokens for length-grouped batches")
 
 
-def common_args(config: TrainConfig, checkpoints: Path) -> dict[str, Any]:
-    """TrainingArguments shared by every method. Explicit values everywhere TRL's defaults assume a GPU."""
+def common_args(config: TrainConfig, checkpoints: Path, precision: Precision) -> dict[str, Any]:
+    """TrainingArguments shared by every method. Explicit values everywhere TRL's defaults assume a GPU.
+
+    ``precision`` is ``config.bf16`` resolved for this machine (``conscience.precision.resolve_bf16``).
+    """
     early_stopping = config.early_stopping_patience is not None
     return dict(
         output_dir=str(checkpoints),
@@ -51,7 +56,7 @@ def common_args(config: TrainConfig, checkpoints: Path) -> dict[str, Any]:
         per_device_eval_batch_size=config.eval_batch_size or config.batch_size,
         gradient_accumulation_steps=config.gradient_accumulation_steps,
         max_length=config.max_length,
-        bf16=config.bf16,
+        bf16=precision.bf16,
         use_cpu=not torch.cuda.is_available(),
         activation_checkpointing=config.activation_checkpointing,
         eval_strategy="steps",
@@ -91,6 +96,15 @@ class Recipe:
     drops_long_prompts: bool = True
 
 
+def _sft_args(config: TrainConfig, common: dict[str, Any]) -> TrainingArguments:
+    from trl import SFTConfig
+
+    p = config.params()
+    assert isinstance(p, SFTSection)
+    return SFTConfig(**{**common, "learning_rate": p.learning_rate or config.learning_rate},
+                     completion_only_loss=p.completion_only_loss)
+
+
 def _dpo_args(config: TrainConfig, common: dict[str, Any]) -> TrainingArguments:
     from trl import DPOConfig
 
@@ -126,6 +140,12 @@ def _simpo_args(config: TrainConfig, common: dict[str, Any]) -> TrainingArgument
     return CPOConfig(**common, loss_type="simpo", cpo_alpha=0.0, beta=p.beta, simpo_gamma=p.gamma)
 
 
+def _sft_trainer() -> type:
+    from trl import SFTTrainer
+
+    return SFTTrainer
+
+
 def _dpo_trainer() -> type:
     from trl import DPOTrainer
 
@@ -154,7 +174,14 @@ def _as_is(dataset: Dataset) -> Dataset:
     return dataset
 
 
+def _chosen_as_completion(dataset: Dataset) -> Dataset:
+    """TRL's conversational prompt/completion rows: the pair's prompt and its chosen (revised) reply."""
+    return dataset.rename_column("chosen", "completion").remove_columns("rejected")
+
+
 RECIPES: dict[str, Recipe] = {
+    # SFT keeps a prompt that fills max_length with nothing left of its reply (a loss over no token): dropped first.
+    "sft": Recipe(_sft_args, _sft_trainer, _chosen_as_completion, uses_reference=False, drops_long_prompts=False),
     "dpo": Recipe(_dpo_args, _dpo_trainer, _as_is),
     "ipo": Recipe(_ipo_args, _dpo_trainer, _as_is),
     "kto": Recipe(_kto_args, _kto_trainer, _unpair, rows_per_pair=2, can_group_by_length=False),

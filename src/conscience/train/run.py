@@ -24,6 +24,7 @@ from transformers import TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from conscience.errors import ConscienceError
+from conscience.precision import Precision, resolve_bf16
 from conscience.rundir import ensure_same
 from conscience.train.artifacts import TrainResult, final_metrics, plot_curves, write_card, write_log
 from conscience.train.base import load_base, load_tokenizer, resolve_base
@@ -48,7 +49,13 @@ def _check_same_run(out: Path, config: TrainConfig, inputs: dict[str, Any]) -> N
                               where=out)
     previous = validate_config(yaml.safe_load(config_path.read_text(encoding="utf-8")), config_path)
     ensure_same(previous.model_dump(), config.model_dump(), config_path, "config")
-    ensure_same(json.loads(run_path.read_text(encoding="utf-8")), inputs, run_path, keys=["base", "data_hash"])
+    before = json.loads(run_path.read_text(encoding="utf-8"))
+    ensure_same(before, inputs, run_path, keys=["base", "data_hash"])
+    earlier = before.get("precision", {}).get("bf16")
+    if earlier is not None and earlier != inputs["precision"]["bf16"]:
+        # Allowed (a run may move hosts), but the steps before and after differ in precision.
+        logger.warning("resuming with bf16 %s; the checkpoints were trained with bf16 %s (%s)",
+                       inputs["precision"]["bf16"], earlier, run_path)
 
 
 def merge_adapter(base_folder: Path, adapter: Path, target: Path, dtype: str) -> Path:
@@ -79,20 +86,23 @@ class StopOnNonFiniteLoss(TrainerCallback):
 
 
 def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, out_dir: str | Path, *,
-          merge: bool = False, callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
+          merge: bool = False, callbacks: Sequence[TrainerCallback] = (), precision: Precision | None = None) -> TrainResult:
     """Train a LoRA adapter with ``config.method`` on TRL; see the module docstring for what lands where.
 
     ``config`` must be resolved to one method (``load_profile(...).resolve("dpo")``). ``callbacks`` are extra
-    transformers callbacks (progress hooks, tests that interrupt a run).
+    transformers callbacks (progress hooks, tests that interrupt a run). ``precision`` is ``config.bf16``
+    resolved for this machine; when not given it is resolved here, once, and recorded in ``run.json``.
     """
     method = config.require_method()
+    precision = precision or resolve_bf16(config.bf16)
+    logger.info("precision: %s", precision.summary())
     out = Path(out_dir)
     folder = resolve_base(base_spec)
     data = load_pairs(pairs, validation_max_pairs=config.validation_max_pairs,
                       validation_fraction=config.validation_fraction, seed=config.seed)
     inputs = {"base": base_spec, "base_folder": str(folder), "pairs": data.source, "data_hash": data.data_hash,
               "train_pairs": len(data.train), "validation_pairs": len(data.validation), "held_out": data.held_out,
-              "versions": {name: version(name) for name in VERSIONED}}
+              "precision": precision.as_record(), "versions": {name: version(name) for name in VERSIONED}}
     tokenizer = load_tokenizer(folder)
     inputs["length_fit"] = {split: length_fit(dataset, tokenizer, config.max_length)
                             for split, dataset in (("train", data.train), ("validation", data.validation))}
@@ -108,7 +118,7 @@ def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, 
     if last is not None:
         _check_same_run(out, config, inputs)
     # The TRL config comes before the model: under DeepSpeed ZeRO-3 building it registers the sharded init.
-    args = RECIPES[method].make_args(config, common_args(config, checkpoints))
+    args = RECIPES[method].make_args(config, common_args(config, checkpoints, precision))
     model = load_base(folder, config.dtype)
     trainer = build_trainer(config, args, model, tokenizer, data, [*callbacks, StopOnNonFiniteLoss(checkpoints)])
     with labelled_positions_only() as compact:
@@ -128,7 +138,7 @@ def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, 
         validation_pairs=inputs["validation_pairs"], held_out=data.held_out, global_step=state.global_step,
         max_steps=state.max_steps, resumed_from_step=_step_of(last), best_checkpoint=state.best_model_checkpoint,
         train_runtime_s=float(output.metrics.get("train_runtime", 0.0)), metrics=final_metrics(state.log_history),
-        length_fit=inputs["length_fit"], dropped_pairs=dropped,
+        length_fit=inputs["length_fit"], dropped_pairs=dropped, precision=precision.as_record(),
     )
     if not trainer.is_world_process_zero():
         return result
