@@ -125,3 +125,16 @@ def test_a_source_change_changes_every_stage_key_and_recomputes_the_stage(tmp_pa
     recomputed = cache.run("safety-base", {"model": "m", "code": after}, work)
     assert replayed.cached and not recomputed.cached and len(calls) == 2
     assert recomputed.info == first.info  # same figures, from a fresh computation
+
+
+def test_report_assembly_fails_naming_a_missing_or_malformed_stage_summary(tmp_path):
+    """Bug: a missing summary.json was read as {} and the report showed blanks instead of failing."""
+    from conscience.evaluate.asclepius import SafetySummary
+    from conscience.recipe.assemble import _read
+
+    with pytest.raises(ConscienceError, match="stage output not found") as info:
+        _read(tmp_path / "summary.json", SafetySummary)
+    assert info.value.where == str(tmp_path / "summary.json")
+    (tmp_path / "summary.json").write_text('{"unsafe_rate": 3}')
+    with pytest.raises(ConscienceError, match="not a SafetySummary"):
+        _read(tmp_path / "summary.json", SafetySummary)

@@ -8,6 +8,11 @@ import shutil
 import time
 from pathlib import Path
 
+from pydantic import BaseModel, ValidationError
+
+from conscience.errors import ConscienceError
+from conscience.evaluate.asclepius import SafetySummary
+from conscience.evaluate.utility import UtilitySummary
 from conscience.recipe.config import Recipe
 from conscience.recipe.stages import StageResult
 from conscience.report import (VariantVerdict, coverage_cell, helpfulness_cell, medqa_cell, render_reports, safety_cells,
@@ -16,8 +21,20 @@ from conscience.report import (VariantVerdict, coverage_cell, helpfulness_cell, 
 SAMPLES_PER_SURFACE = 1
 
 
-def _read(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
+def _read(path: Path, model: type[BaseModel] | None = None) -> dict:
+    """A stage's summary, checked against the stage's own record when it has one. A missing or malformed file fails
+    naming it: reading it as empty would put blanks (or a false "pass") in the report."""
+    if not path.exists():
+        raise ConscienceError("stage output not found (did the stage finish?)", where=path)
+    data = json.loads(path.read_text())
+    if model is not None:
+        try:
+            model.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ConscienceError(f"not a {model.__name__}: {first['msg']}", where=path,
+                                  field=".".join(str(p) for p in first["loc"]) or None) from None
+    return data
 
 
 def _items(folder: Path) -> dict[str, dict]:
@@ -105,8 +122,8 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
 
     plots_dir = run_dir / "plots"
     plots_dir.mkdir(exist_ok=True)
-    safety = {v.name: _safety_view(_read(v.safety.folder / "summary.json")) for v in variants}
-    utility = {v.name: _utility_view(_read(v.utility.folder / "summary.json")) for v in variants}
+    safety = {v.name: _safety_view(_read(v.safety.folder / "summary.json", SafetySummary)) for v in variants}
+    utility = {v.name: _utility_view(_read(v.utility.folder / "summary.json", UtilitySummary)) for v in variants}
     items = {v.name: _items(v.safety.folder) for v in variants}
     base_flags = {i: r["unsafe"] for i, r in items["base"].items() if r["surface"] != "safe_control"}
     coverage = _coverage(recipe)
