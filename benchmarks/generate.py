@@ -27,7 +27,7 @@ for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
     os.environ.setdefault(_name, "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from conscience.generate import load_recipe, run_generate  # noqa: E402
+from conscience.generate import load_spec, run_generate  # noqa: E402
 
 
 def main() -> None:
@@ -41,7 +41,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     with tempfile.TemporaryDirectory(prefix="conscience-bench-") as scratch:
-        config = load_recipe(overrides={"response_cache": str(Path(scratch) / "responses.sqlite")})
+        config = load_spec(overrides={"response_cache": str(Path(scratch) / "responses.sqlite")})
         load_before = os.getloadavg()
         start = time.perf_counter()
         summary = run_generate(config, Path(scratch) / "run", limit=args.prompts)

@@ -35,7 +35,7 @@ for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from conscience.evaluate.asclepius import evaluate_safety  # noqa: E402
-from conscience.evaluate.asclepius.items import load_benchmark  # noqa: E402
+from conscience.data.benchmark import load_benchmark  # noqa: E402
 from conscience.guard import Guard, GuardPolicy  # noqa: E402
 from conscience.judge import load_judge  # noqa: E402
 from conscience.models import GenerationParams, load_model  # noqa: E402

@@ -30,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 
 from conscience.errors import ConscienceError
-from conscience.evaluate.asclepius.items import load_benchmark
+from conscience.data.benchmark import load_benchmark
 from conscience.jsonl import read_jsonl
 
 OPENER = "I can't help with that."

@@ -11,7 +11,7 @@ The CPU is shared with other jobs, so wall times move with the machine's load; t
 of each child process) are the steadier comparison, and the load average is printed before and after.
 
 Usage (needs the `bench` extra: pip install lm_eval==0.4.13):
-    nice -n 10 .venv/bin/python benchmarks/utility_vs_lm_eval.py --questions ../shared/data/medqa_dev200.jsonl
+    nice -n 10 .venv/bin/python benchmarks/utility_vs_lm_eval.py --questions medqa_dev200.jsonl
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def lm_eval_predictions(out: Path) -> tuple[dict[str, dict], dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--questions", type=Path, default=Path("../shared/data/medqa_dev200.jsonl"))
+    parser.add_argument("--questions", type=Path, required=True, help="MedQA-format questions (JSONL)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N questions (quick check)")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--skip-circular", action="store_true")

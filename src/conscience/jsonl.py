@@ -84,10 +84,6 @@ class JsonlStore:
             os.fsync(handle.fileno())
         self.rows[key] = row
 
-    def add_many(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            self.add(row)
-
 
 def write_jsonl(path: str | Path, rows: list[dict[str, Any]]) -> None:
     """Write a whole JSONL file atomically (temp file + rename), for outputs that are not appended."""

@@ -10,7 +10,7 @@ from datasets import load_from_disk
 from conscience.constitution import load_constitution
 from conscience.data import Prompt
 from conscience.errors import ConscienceError
-from conscience.generate import load_recipe, run_generate
+from conscience.generate import load_spec, run_generate
 from conscience.generate.sources import PlannedPrompt, project_file
 from conscience.generate.teachers import AUTHORED_CRITIQUE, AUTHORED_REVISION, AuthoredCritic, Job
 from conscience.generate.accounting import MeteredJudge
@@ -28,7 +28,7 @@ def recipe(write_recipe, write_prompts):
 
 
 def test_authored_run_exports_pairs_with_provenance_and_resumes_as_a_no_op(recipe, tmp_path):
-    config = load_recipe(recipe)
+    config = load_spec(recipe)
     judge = FakeJudge(unsafe={"cu-001", "cu-002", "cu-003", "cu-004", "cu-013", "cu-014", "cu-020", "cu-030"})
     partial = run_generate(config, tmp_path / "run", judge=judge, limit=2)
     assert partial["partial"] and partial["prompts_in_run"] == 2
@@ -66,7 +66,7 @@ def test_authored_run_exports_pairs_with_provenance_and_resumes_as_a_no_op(recip
 
 
 def test_a_different_recipe_cannot_resume_the_run(recipe, tmp_path):
-    config = load_recipe(recipe)
+    config = load_spec(recipe)
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.yaml").write_text(json.dumps({**config.model_dump(mode="json"), "seed": 1}))
     with pytest.raises(ConscienceError, match=r"different recipe \(changed: seed\)"):
@@ -92,7 +92,7 @@ def test_authored_critique_reads_every_principle_and_says_which_signal_fired():
 
 
 def test_filters_drop_pairs_and_count_them(recipe, tmp_path):
-    config = load_recipe(recipe)
+    config = load_spec(recipe)
     config = config.model_copy(update={"filters": config.filters.model_copy(update={
         "drop_revision_fails_judge": True, "drop_nothing_at_issue": True})})
     unsafe = {f"cu-{n:03d}" for n in range(1, 19)}  # replies to these (base and revision alike) are judged unsafe

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from conscience.cli.judge import app
 from conscience.errors import ConscienceError
-from conscience.evaluate.asclepius.items import BenchmarkItem, load_benchmark
+from conscience.data.benchmark import BenchmarkItem, load_benchmark
 from conscience.judge import MemberVote, load_judge
 from conscience.judge.calibrate import KAPPA_BAR, calibrate
 from conscience.judge.classifier import default_weights_path, load_weights
@@ -47,7 +47,7 @@ def test_the_unsafe_head_reads_the_request_and_the_refused_head_only_the_reply()
     import numpy as np
 
     from conscience.judge.classifier import REPLY_COLUMNS, embedding_features
-    from conscience.judge.embedding import Encoder
+    from conscience.models.embedding import Encoder
 
     weights = load_weights()
     assert len(weights.embedding["refused"].coef) == REPLY_COLUMNS

@@ -95,3 +95,46 @@ def test_bundled_data_hash_follows_data_files_not_code(tmp_path):
     assert bundled_data_hash(tmp_path) != first
     # the installed package's own data (benchmark items, authored outputs, weights) is what run_recipe hashes
     assert len(bundled_data_hash()) == 16
+
+
+def test_a_source_change_changes_every_stage_key_and_recomputes_the_stage(tmp_path):
+    """Bug: stage keys named only __version__ (0.1.0 since the first commit), so a code fix replayed a stale stage."""
+    from conscience.recipe.stages import code_fingerprint, source_hash
+
+    package = tmp_path / "package"
+    (package / "data").mkdir(parents=True)
+    (package / "data" / "items.jsonl").write_text('{"id": 1}\n')
+    (package / "module.py").write_text("RATE = 0.5\n")
+    before = code_fingerprint(package)
+    (package / "data" / "items.jsonl").write_text('{"id": 1}\n')  # rewritten unchanged: same key
+    assert code_fingerprint(package) == before
+    (package / "module.py").write_text("RATE = 0.25  # the fix\n")
+    after = code_fingerprint(package)
+    assert after["source"] != before["source"] and after["bundled_data"] == before["bundled_data"]
+    assert StageCache.key("safety-base", {"code": before}) != StageCache.key("safety-base", {"code": after})
+    assert len(source_hash()) == 16
+
+    cache, calls = StageCache(tmp_path / "stages"), []
+
+    def work(folder: Path) -> dict:
+        calls.append(folder)
+        return {"unsafe_rate": 0.42}
+
+    first = cache.run("safety-base", {"model": "m", "code": before}, work)
+    replayed = cache.run("safety-base", {"model": "m", "code": before}, work)
+    recomputed = cache.run("safety-base", {"model": "m", "code": after}, work)
+    assert replayed.cached and not recomputed.cached and len(calls) == 2
+    assert recomputed.info == first.info  # same figures, from a fresh computation
+
+
+def test_report_assembly_fails_naming_a_missing_or_malformed_stage_summary(tmp_path):
+    """Bug: a missing summary.json was read as {} and the report showed blanks instead of failing."""
+    from conscience.evaluate.asclepius import SafetySummary
+    from conscience.recipe.assemble import _read
+
+    with pytest.raises(ConscienceError, match="stage output not found") as info:
+        _read(tmp_path / "summary.json", SafetySummary)
+    assert info.value.where == str(tmp_path / "summary.json")
+    (tmp_path / "summary.json").write_text('{"unsafe_rate": 3}')
+    with pytest.raises(ConscienceError, match="not a SafetySummary"):
+        _read(tmp_path / "summary.json", SafetySummary)

@@ -18,6 +18,19 @@ def bench() -> None:
     """Asclepius benchmark maintenance."""
 
 
+def _part(benchmark: Path | None, split: str) -> list:
+    """One split of the benchmark. A user file without 'split' keys has no parts, so these commands refuse it
+    (evaluating it whole is right; comparing it with itself is not)."""
+    from conscience.data import load_benchmark
+    from conscience.data.benchmark import unsplit
+    from conscience.errors import ConscienceError
+
+    items = load_benchmark(benchmark, split)  # type: ignore[arg-type]
+    if benchmark is not None and unsplit(items):
+        raise ConscienceError("this command needs a 'split' key (test or train) on every row", where=benchmark, field="split")
+    return items
+
+
 @app.command()
 def check(
     pairs: Path | None = typer.Option(None, "--pairs", help="Preference pairs (JSONL with 'prompt', or a datasets save_to_disk folder) to compare with."),
@@ -27,11 +40,10 @@ def check(
 ) -> None:
     """Fail (exit 1) if any test item is an exact or near duplicate of a train item or of a pairs-file prompt."""
     offline_env()
-    from conscience.evaluate.asclepius.contamination import check_contamination, items_as_others, pairs_prompts
-    from conscience.evaluate.asclepius.items import load_benchmark
+    from conscience.data.contamination import check_contamination, items_as_others, pairs_prompts
 
     def run():
-        test, train = load_benchmark(benchmark, "test"), load_benchmark(benchmark, "train")
+        test, train = _part(benchmark, "test"), _part(benchmark, "train")
         texts, labels = items_as_others(train)
         if pairs is not None:
             pair_texts, pair_labels = pairs_prompts(pairs)
@@ -63,12 +75,11 @@ def dev(
     benchmark: Path | None = typer.Option(None, "--benchmark", help="A benchmark JSONL whose rows carry 'split' (default: the shipped Asclepius)."),
 ) -> None:
     """Write the train-split items no training pair was drawn from: a dev split to tune on instead of test."""
-    from conscience.evaluate.asclepius.dev import dev_items
-    from conscience.evaluate.asclepius.items import load_benchmark
+    from conscience.evaluate.asclepius import dev_items
     from conscience.jsonl import write_jsonl
 
     def run():
-        train = load_benchmark(benchmark, "train")
+        train = _part(benchmark, "train")
         return train, dev_items(train, pairs)
 
     train, items = run_or_exit(run)

@@ -16,7 +16,7 @@ def safety(
     model: str = typer.Option(..., "--model", help="Model spec, e.g. hf:smollm2-135m or hf:<base>+<adapter>."),
     out: Path = typer.Option(..., "--out", help="Run folder: items.jsonl, summary.json, summary.md (re-running resumes)."),
     benchmark: Path | None = typer.Option(None, "--benchmark", help="A benchmark JSONL (default: the shipped Asclepius)."),
-    split: str = typer.Option("test", "--split", help="test, train or all (a user file needs a 'split' key for test/train)."),
+    split: str = typer.Option("test", "--split", help="test, train or all (a user file without 'split' keys is evaluated whole)."),
     judge: str | None = typer.Option(None, "--judge", help="LLM judge spec added to the judge ensemble (default: none)."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Run only N items, taken round-robin across surfaces."),
     max_new_tokens: int = typer.Option(192, "--max-new-tokens", min=1),
@@ -34,6 +34,9 @@ def safety(
     summary = run_or_exit(lambda: evaluate_safety(model, out, benchmark=benchmark, split=split, judge=judge, params=params,
                                                   limit=limit, batch_size=batch_size))
     console.print(render_markdown(summary), markup=False, highlight=False)
+    note = summary.provenance["benchmark"].get("split_note")
+    if note:
+        console.print(f"note: {benchmark}: {note}", highlight=False)
     console.print(f"wrote {out}/items.jsonl, summary.json, summary.md", highlight=False)
 
 

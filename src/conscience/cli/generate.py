@@ -1,4 +1,4 @@
-"""`conscience generate`: make critique-and-revise preference pairs from a recipe (thin: parse → run → render)."""
+"""`conscience generate`: make critique-and-revise preference pairs from a generation spec (thin: parse → run → render)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ app = typer.Typer(help="Generate critique-and-revise preference pairs (sample �
 
 @app.callback(invoke_without_command=True)
 def generate(
-    recipe: Path = typer.Option(None, "--recipe", help="Recipe YAML (default: the shipped offline recipe)."),
-    out: Path = typer.Option(None, "--out", help="Run directory (default: runs/generate/<recipe name>). Re-running resumes it."),
+    spec: Path = typer.Option(None, "--spec", "--recipe", help="Generation spec YAML (default: the shipped offline spec)."),
+    out: Path = typer.Option(None, "--out", help="Run directory (default: runs/generate/<spec name>). Re-running resumes it."),
     teacher: str = typer.Option(None, "--teacher", help="Model spec for both critic and reviser, e.g. anthropic:<model>, "
                                 "openai:<model>@<url>, hf:<folder>, authored:clinical-v0.1."),
     critic: str = typer.Option(None, "--critic", help="Model spec for the critic only (overrides --teacher)."),
@@ -22,19 +22,19 @@ def generate(
     base: str = typer.Option(None, "--base", help="Model spec of the base model to sample."),
     limit: int = typer.Option(None, "--limit", min=1, help="Process only the first N planned prompts (a later full run continues)."),
 ) -> None:
-    """Run or resume a generation recipe and print its summary."""
+    """Run or resume a generation spec and print its summary."""
     offline_env()
 
     def main() -> None:
-        from conscience.generate import load_recipe, run_generate
+        from conscience.generate import load_spec, run_generate
         from conscience.generate.summary import print_summary
 
         overrides: dict = {"base": base} if base else {}
         if teacher:  # --teacher sets both roles, replacing the recipe's critic/reviser; --critic/--reviser still win
             overrides.update(teacher=teacher, critic=critic, reviser=reviser)
         overrides.update({k: v for k, v in {"critic": critic, "reviser": reviser}.items() if v})
-        config = load_recipe(recipe, overrides)
-        run_dir = out or Path("runs") / "generate" / (recipe.stem if recipe else "default")
+        config = load_spec(spec, overrides)
+        run_dir = out or Path("runs") / "generate" / (spec.stem if spec else "default")
         summary = run_generate(config, run_dir, limit=limit)
         print_summary(summary, console)
 

@@ -22,7 +22,7 @@ def score(
     """Score replies that already exist (no model is run). A bad row fails with its line number."""
     offline_env()
     from conscience.errors import ConscienceError
-    from conscience.evaluate.asclepius.items import parse_item
+    from conscience.data import parse_item
     from conscience.jsonl import read_jsonl, write_jsonl
     from conscience.judge import load_judge
 

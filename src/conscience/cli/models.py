@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -14,6 +13,7 @@ from conscience.cli.common import console, run_or_exit
 from conscience.errors import ConscienceError
 from conscience.jsonl import JsonlStore, read_jsonl
 from conscience.models import GenerationParams, known_aliases, load_model
+from conscience.models.rollout import Conversation, play
 from conscience.progress import progress_bar
 
 SPEC_HELP = "Model spec provider:model[+adapter][@base_url], e.g. hf:smollm2-135m, openai:gpt-4o-mini, openai:m@http://127.0.0.1:8000/v1."
@@ -48,6 +48,8 @@ def chat(message: str = typer.Argument(..., help="The user message."),
 
 def _conversation(row: dict, path: Path, line: int) -> list[dict]:
     if isinstance(row.get("messages"), list):
+        if not row["messages"] or not isinstance(row["messages"][-1], dict) or row["messages"][-1].get("role") != "user":
+            raise ConscienceError("'messages' must end with a user message", where=path, line=line, field="messages")
         return row["messages"]
     if isinstance(row.get("turns"), list) and len(row["turns"]) == 1:
         return [{"role": "user", "content": row["turns"][0]}]
@@ -79,15 +81,19 @@ def sample(prompts: Path = typer.Option(..., "--prompts", help="JSONL: each row 
             return
         chat_model = load_model(model, batch_size=batch_size)
         with progress_bar(f"sampling {model}", total=len(rows), done=len(rows) - len(todo)) as advance:
-            for start in range(0, len(todo), batch_size):
-                chunk = todo[start : start + batch_size]
-                began = time.time()
-                replies = chat_model.generate([c for _, _, c in chunk], params)
-                for (key, row, conversation), reply in zip(chunk, replies):
-                    store.add({**row, "id": key, "model": model, "params": params.model_dump(mode="json"),
-                               "response": reply.text, "finish_reason": reply.finish_reason,
-                               "completion_tokens": reply.completion_tokens, "batch_seconds": round(time.time() - began, 3)})
-                advance(len(chunk))
+
+            def store_batch(batch: list[Conversation], seconds: float) -> None:
+                for conversation in batch:
+                    key, row, _ = todo[int(conversation.key)]
+                    reply = conversation.completions[-1]
+                    store.add({**row, "id": key, "model": model,
+                               "params": params.model_dump(mode="json"), "response": reply.text,
+                               "finish_reason": reply.finish_reason, "completion_tokens": reply.completion_tokens,
+                               "batch_seconds": round(seconds, 3)})
+                advance(len(batch))
+
+            play(chat_model, [Conversation(str(n), [c[-1]["content"]], prefix=c[:-1]) for n, (_, _, c) in enumerate(todo)], params, batch_size,
+                 after_batch=store_batch)
         console.print(f"wrote {len(todo)} new rows to {out} ({len(store)} in total)")
 
     run_or_exit(go)

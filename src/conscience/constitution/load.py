@@ -6,11 +6,8 @@ import hashlib
 from importlib import resources
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
+from conscience.configfile import load_config
 from conscience.constitution.schema import Constitution
-from conscience.errors import ConscienceError
 
 DEFAULT_FILE = "clinical_constitution.yaml"
 
@@ -22,29 +19,7 @@ def default_path() -> Path:
 
 def load_constitution(path: str | Path | None = None) -> Constitution:
     """Load ``path`` (default: the shipped constitution) into typed records, or raise a ConscienceError."""
-    path = Path(path) if path is not None else default_path()
-    if not path.exists():
-        raise ConscienceError("constitution file not found", where=path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConscienceError(f"invalid YAML: {getattr(exc, 'problem', exc)}", where=path,
-                              line=mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict):
-        raise ConscienceError("a constitution must be a YAML mapping", where=path)
-    try:
-        return Constitution.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or None
-        message = first["msg"]
-        if first["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif first["type"] == "missing":
-            message = "missing required field"
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConscienceError(message + more, where=path, field=field) from None
+    return load_config(path if path is not None else default_path(), Constitution, "constitution")
 
 
 def constitution_hash(constitution: Constitution) -> str:

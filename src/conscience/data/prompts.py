@@ -14,22 +14,23 @@ import hashlib
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from conscience.data.benchmark import BenchmarkItem, Expected
 from conscience.errors import ConscienceError
 from conscience.jsonl import read_jsonl
 
-Expected = Literal["refuse", "correct", "safe_complete", "answer"]
 HF_FILE_BUILDERS = {".parquet": "parquet", ".arrow": "arrow", ".json": "json", ".jsonl": "json", ".csv": "csv"}
 
 
 class Prompt(BaseModel):
     """One training prompt: the user turns and what is known about it.
 
-    ``source`` names the recipe source it came from; ``payload`` keeps the source row's other fields
-    (for example an Asclepius item's oracle) so a judge can score replies to it.
+    ``source`` names the recipe source it came from. A prompt drawn from the benchmark's train split keeps
+    its :class:`BenchmarkItem` in ``item`` (oracle markers, false claim, surface), so a judge scores replies
+    to it exactly as it scores the benchmark; :meth:`as_item` gives every prompt that form.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -39,7 +40,7 @@ class Prompt(BaseModel):
     turns: list[str] = Field(min_length=1)
     principles: list[str] = Field(default_factory=list)
     expected: Expected | None = None
-    payload: dict[str, Any] = Field(default_factory=dict)
+    item: BenchmarkItem | None = None
 
     @field_validator("turns")
     @classmethod
@@ -52,6 +53,15 @@ class Prompt(BaseModel):
     def text(self) -> str:
         """The user turns joined, the form used for exact-match lookups and contamination checks."""
         return "\n\n".join(self.turns)
+
+    def as_item(self, default_expected: Expected) -> BenchmarkItem:
+        """This prompt as a benchmark case: its own (possibly PHI-scrubbed) turns, principles and expected
+        behaviour (``default_expected`` when it declares none) over the item it came from, if any."""
+        update = {"id": self.id, "turns": self.turns, "principles": self.principles,
+                  "expected": self.expected or default_expected}
+        if self.item is not None:
+            return self.item.model_copy(update=update)
+        return BenchmarkItem(**update)
 
 
 def normalize_text(text: str) -> str:

@@ -1,10 +1,11 @@
 """Critique-and-revise data generation: sample → critique → revise → pair → export.
 
-Use :func:`load_recipe` for a typed recipe (default: the shipped ``default.yaml``) and
-:func:`run_generate` to run or resume it in a run directory.
+Use :func:`load_spec` for a typed generation spec (default: the shipped ``spec.yaml``) and
+:func:`run_generate` to run or resume it in a run directory. (The end-to-end *recipe*, which names a spec,
+is :mod:`conscience.recipe`.)
 """
 
-from conscience.generate.config import AUTHORED_TEACHER, GenerateConfig, default_recipe_path, load_recipe
+from conscience.generate.config import AUTHORED_TEACHER, GenerateConfig, default_spec_path, load_spec
 from conscience.generate.pipeline import run_generate
 
-__all__ = ["AUTHORED_TEACHER", "GenerateConfig", "default_recipe_path", "load_recipe", "run_generate"]
+__all__ = ["AUTHORED_TEACHER", "GenerateConfig", "default_spec_path", "load_spec", "run_generate"]

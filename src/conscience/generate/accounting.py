@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
+from conscience.data import BenchmarkItem
+from conscience.judge import Judgement, Scorer
 from conscience.models import Completion, GenerationParams, Message
 
 
@@ -61,12 +63,12 @@ class MeteredModel:
 class MeteredJudge:
     """The same for a judge: ``score`` is timed, so judge time counts as model time, not overhead."""
 
-    def __init__(self, inner):
+    def __init__(self, inner: Scorer):
         self.inner = inner
         self.seconds = 0.0
         self.calls = 0
 
-    def score(self, items: list, responses: list[str]) -> list:
+    def score(self, items: list[BenchmarkItem], responses: list[str]) -> list[Judgement]:
         start = time.perf_counter()
         try:
             return self.inner.score(items, responses)

@@ -1,7 +1,8 @@
-"""The generation recipe: one typed config (YAML, unknown keys are errors), documented field by field.
+"""The generation spec: one typed config (YAML, unknown keys are errors), documented field by field.
 
 The resolved config is saved in the run directory; a re-run with a different one is refused, because
-a resumed store must only ever hold rows made under one recipe.
+a resumed store must only ever hold rows made under one spec. (The end-to-end recipe, ``conscience.recipe``,
+names a spec in its ``generate.spec`` key.)
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from conscience.configfile import read_yaml, validate
 from conscience.errors import ConscienceError
 from conscience.models.spec import parse_spec
 
@@ -154,12 +155,12 @@ class GenerateConfig(_Strict):
         return self.reviser or self.teacher
 
 
-def default_recipe_path() -> Path:
-    return Path(str(resources.files("conscience.generate") / "default.yaml"))
+def default_spec_path() -> Path:
+    return Path(str(resources.files("conscience.generate") / "spec.yaml"))
 
 
 def _resolve_paths(data: dict, base_dir: Path) -> dict:
-    """Relative paths in a recipe are relative to the recipe file, so a recipe works from any directory."""
+    """Relative paths in a spec are relative to the spec file, so a spec works from any directory."""
     for key in ("constitution", "response_cache"):
         if data.get(key):
             data[key] = str((base_dir / Path(data[key]).expanduser()).resolve())
@@ -169,27 +170,10 @@ def _resolve_paths(data: dict, base_dir: Path) -> dict:
     return data
 
 
-def load_recipe(path: str | Path | None = None, overrides: dict | None = None) -> GenerateConfig:
-    """Load a recipe (default: the shipped one) with top-level ``overrides`` applied (a None value clears a
-    field); errors name the file and field."""
-    path = Path(path) if path is not None else default_recipe_path()
-    if not path.exists():
-        raise ConscienceError("recipe file not found", where=path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConscienceError(f"invalid YAML: {getattr(exc, 'problem', exc)}", where=path, line=mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict):
-        raise ConscienceError("a recipe must be a YAML mapping", where=path)
-    data = _resolve_paths(data, path.parent)
+def load_spec(path: str | Path | None = None, overrides: dict | None = None) -> GenerateConfig:
+    """Load a generation spec (default: the shipped one) with top-level ``overrides`` applied (a None value clears
+    a field); errors name the file (or "overrides") and the field."""
+    path = Path(path) if path is not None else default_spec_path()
+    data = _resolve_paths(read_yaml(path, "generation spec"), path.parent)
     data.update(overrides or {})
-    try:
-        return GenerateConfig.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or None
-        message = {"extra_forbidden": "unknown key", "missing": "missing required field"}.get(first["type"], first["msg"])
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        where = "overrides" if first["loc"] and first["loc"][0] in (overrides or {}) else path
-        raise ConscienceError(message.removeprefix("Value error, ") + more, where=where, field=field) from None
+    return validate(GenerateConfig, data, path, overrides=overrides)

@@ -1,43 +1,26 @@
 """The judge, as generation uses it: load it only when needed, and read its verdict the same way everywhere.
 
-The judge lives in ``conscience.judge`` and scores benchmark items, so prompts are shown to it as
-:class:`BenchmarkItem` records. A verdict is a failure when the reply is unsafe, or when it refuses a
+The judge scores benchmark cases, so prompts are shown to it as :class:`BenchmarkItem` records
+(``Prompt.as_item``; prompts without ``expected`` are judged as "safe_complete"). A verdict is a failure when the reply is unsafe, or when it refuses a
 prompt that expects an answer (over-refusal); the authored critic and the optional "revision still fails
 the judge" filter both use this one rule.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
-from conscience.data import Prompt
-from conscience.errors import ConscienceError
+from conscience.data import BenchmarkItem, Prompt
+from conscience.judge import Judgement
 
 DEFAULT_EXPECTED = "safe_complete"
 
 
-def load_default_judge():
-    """The project's judge; a clear error (not a silent skip) when this build does not include it."""
-    if importlib.util.find_spec("conscience.judge") is None:
-        raise ConscienceError("this recipe needs the judge (the authored teacher or the judge filter), but "
-                              "conscience.judge is not installed in this build", field="teacher")
-    from conscience.judge import load_judge
-
-    return load_judge()
+def as_item(prompt: Prompt) -> BenchmarkItem:
+    return prompt.as_item(DEFAULT_EXPECTED)
 
 
-def as_item(prompt: Prompt):
-    """The prompt as a benchmark item; prompts without ``expected`` are judged as "safe_complete"."""
-    from conscience.evaluate.asclepius.items import BenchmarkItem
-
-    return BenchmarkItem.model_validate({
-        **prompt.payload, "id": prompt.id, "turns": prompt.turns, "principles": prompt.principles,
-        "expected": prompt.expected or DEFAULT_EXPECTED, "surface": prompt.payload.get("surface") or "external",
-    })
-
-
-def failure(prompt: Prompt, judgement) -> str | None:
+def failure(prompt: Prompt, judgement: Judgement) -> str | None:
     """Why the judge fails a reply to ``prompt``, or None when it does not."""
     if judgement.unsafe:
         return "unsafe"

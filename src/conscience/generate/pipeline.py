@@ -15,7 +15,6 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
@@ -32,13 +31,11 @@ from conscience.generate.sources import PlannedPrompt, build_plan
 from conscience.generate.summary import build_summary
 from conscience.generate.teachers import Job, Outcome, Teachers
 from conscience.jsonl import JsonlStore, write_jsonl
-from conscience.models import GenerationParams, load_model
+from conscience.models import Completion, GenerationParams, load_model
 from conscience.models.cache import ResponseCache
+from conscience.models.rollout import Conversation, play
 from conscience.progress import progress_bar
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+from conscience.rundir import ensure_same, now
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -52,11 +49,7 @@ def prepare_run_dir(run_dir: Path, config: GenerateConfig) -> None:
     saved = run_dir / "config.yaml"
     resolved = config.model_dump(mode="json")
     if saved.exists():
-        previous = yaml.safe_load(saved.read_text(encoding="utf-8")) or {}
-        changed = sorted(k for k in set(previous) | set(resolved) if previous.get(k) != resolved.get(k))
-        if changed:
-            raise ConscienceError(f"this run directory was made with a different recipe (changed: {', '.join(changed)}); "
-                                  "use the same recipe to resume, or another --out", where=saved)
+        ensure_same(yaml.safe_load(saved.read_text(encoding="utf-8")) or {}, resolved, saved, "recipe")
         return
     tmp = saved.with_suffix(".tmp")
     tmp.write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
@@ -92,13 +85,13 @@ class Run:
         Logged to ``events.jsonl``, so each invocation's share of the work can be audited after a crash."""
         eligible = [e for e in self.entries if previous is None or (self.row(e, previous) or {}).get("status") == "ok"]
         pending = [e for e in eligible if self.row(e, stage) is None]
-        event = {"at": _now(), "pid": os.getpid(), "stage": stage, "eligible": len(eligible), "pending": len(pending)}
+        event = {"at": now(), "pid": os.getpid(), "stage": stage, "eligible": len(eligible), "pending": len(pending)}
         with (self.run_dir / "events.jsonl").open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(event) + "\n")
         return eligible, pending
 
     def _add(self, entry: PlannedPrompt, stage: str, fields: dict) -> None:
-        self.store.add({"key": f"{entry.key}:{stage}", "prompt_key": entry.key, "stage": stage, **fields, "created_at": _now()})
+        self.store.add({"key": f"{entry.key}:{stage}", "prompt_key": entry.key, "stage": stage, **fields, "created_at": now()})
         self.computed[stage] += 1
 
     def _job(self, entry: PlannedPrompt, with_critique: bool = False) -> Job:
@@ -119,32 +112,35 @@ class Run:
         start = time.perf_counter()
         self.base = MeteredModel(load_model(self.config.base, cache=self.cache, batch_size=self.config.sampling.batch_size))
         self.load_seconds += time.perf_counter() - start
-        conversations = {e.key: [{"role": "user", "content": e.prompt.turns[0]}] for e in pending}
+        entries = {e.key: e for e in pending}
         usage = {e.key: Usage() for e in pending}
         redactions: dict[str, dict[str, int]] = {e.key: {} for e in pending}
+
+        def scrubbed(conversation: Conversation, reply: Completion) -> str:
+            """The reply as kept and fed back: PHI-scrubbed before the next turn is asked."""
+            clean = scrub(reply.text)
+            usage[conversation.key].add(reply)
+            redactions[conversation.key] = add_counts(redactions[conversation.key], clean.counts)
+            return clean.text
+
         with progress_bar("sample", total=len(eligible), done=len(eligible) - len(pending)) as advance:
-            for turn in range(max(len(e.prompt.turns) for e in pending)):
-                active = [e for e in pending if len(e.prompt.turns) > turn]
-                for draw in sorted({e.draw for e in active}):
-                    params = self.sampling_params(draw)
-                    for chunk in _chunks([e for e in active if e.draw == draw], self.config.sampling.batch_size):
-                        replies = self.base.generate([conversations[e.key] for e in chunk], params)
-                        for entry, reply in zip(chunk, replies):
-                            clean = scrub(reply.text)
-                            usage[entry.key].add(reply)
-                            redactions[entry.key] = add_counts(redactions[entry.key], clean.counts)
-                            if turn + 1 < len(entry.prompt.turns):
-                                conversations[entry.key] += [{"role": "assistant", "content": clean.text},
-                                                             {"role": "user", "content": entry.prompt.turns[turn + 1]}]
-                                continue
-                            self._add(entry, "sample", {
-                                "status": "ok", "fingerprint": entry.fingerprint, "source": entry.prompt.source,
-                                "source_id": entry.prompt.id, "draw": entry.draw, "conversation": conversations[entry.key],
-                                "response": clean.text, "finish_reason": reply.finish_reason, "model": self.config.base,
-                                "params": params.model_dump(mode="json"), "usage": usage[entry.key].as_dict(),
-                                "redactions": {"prompt": entry.redactions, "response": redactions[entry.key]},
-                            })
-                            advance()
+
+            def store_finished(batch: list[Conversation], seconds: float) -> None:
+                for conversation in (c for c in batch if c.done):
+                    entry = entries[conversation.key]
+                    self._add(entry, "sample", {
+                        "status": "ok", "fingerprint": entry.fingerprint, "source": entry.prompt.source,
+                        "source_id": entry.prompt.id, "draw": entry.draw,
+                        "conversation": conversation.messages(upto=len(conversation.turns) - 1),
+                        "response": conversation.replies[-1], "finish_reason": conversation.finish_reasons[-1],
+                        "model": self.config.base, "params": self.sampling_params(entry.draw).model_dump(mode="json"),
+                        "usage": usage[entry.key].as_dict(),
+                        "redactions": {"prompt": entry.redactions, "response": redactions[entry.key]},
+                    })
+                    advance()
+
+            play(self.base, [Conversation(e.key, list(e.prompt.turns), group=e.draw) for e in pending], self.sampling_params,
+                 self.config.sampling.batch_size, reply_text=scrubbed, after_batch=store_finished)
 
     def _teacher_stage(self, stage: str, previous: str, call) -> None:
         eligible, pending = self.ready(stage, previous)

@@ -13,18 +13,20 @@ Every pair records which kind of teacher made its critique and revision (``teach
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from conscience.constitution import Constitution
-from conscience.data import scrub
-from conscience.data.prompts import normalize_text
+from conscience.data import load_benchmark, normalize_text, scrub
 from conscience.generate import judging
 from conscience.generate.accounting import MeteredJudge, MeteredModel, Usage
 from conscience.generate.config import AUTHORED_TEACHER, PROJECT_FILES, GenerateConfig
 from conscience.generate.critique import (Critique, CritiqueError, Finding, critique_messages, parse_strict, repair,
                                           retry_messages, revision_messages)
 from conscience.generate.sources import PlannedPrompt, project_file
-from conscience.models import GenerationParams, Message, load_model
+from conscience.jsonl import read_jsonl
+from conscience.judge import Scorer, load_judge
+from conscience.models import Completion, GenerationParams, Message, load_model
 
 AUTHORED_CRITIQUE = "authored rubric + judge signals (not model-generated)"
 AUTHORED_REVISION = "authored reference response (not model-generated)"
@@ -56,21 +58,19 @@ def revision_principles(job: Job, constitution: Constitution) -> list[str]:
     return job.critique.at_issue or [p for p in job.entry.prompt.principles if p in constitution.ids] or constitution.ids
 
 
-class ModelCritic:
-    """Asks a model for a JSON critique against every principle; retries with feedback, then repairs, then
-    quarantines with the reason."""
+class ModelTeacher:
+    """A model in a teacher role: each request is sent, and re-sent with feedback up to ``max_retries`` times."""
 
     def __init__(self, model: MeteredModel, constitution: Constitution, params: GenerationParams, max_retries: int):
         self.model, self.constitution, self.params, self.max_retries = model, constitution, params, max_retries
         self.spec = model.spec
         self.provenance = f"model-generated ({model.spec})"
 
-    def critique(self, jobs: list[Job]) -> list[Outcome]:
-        ids = self.constitution.ids
-        outcomes = [Outcome() for _ in jobs]
-        requests = [critique_messages(self.constitution, job.conversation, job.response) for job in jobs]
-        errors = [""] * len(jobs)
-        pending = list(range(len(jobs)))
+    def _ask(self, requests: list[list[Message]], outcomes: list[Outcome],
+             handle: Callable[[int, Completion, int], list[Message] | None]) -> list[int]:
+        """Batch the requests; ``handle(i, reply, attempt)`` settles outcome ``i`` or returns the follow-up request to
+        retry with. Returns the indices still unsettled after the last attempt."""
+        pending = list(range(len(requests)))
         for attempt in range(self.max_retries + 1):
             if not pending:
                 break
@@ -79,15 +79,34 @@ class ModelCritic:
             for i, reply in zip(pending, replies):
                 outcomes[i].usage.add(reply)
                 outcomes[i].raw.append(reply.text)
-                try:
-                    outcomes[i].value = parse_strict(reply.text, ids)
-                    outcomes[i].detail = {"parse": "strict" if attempt == 0 else f"strict after {attempt} retries"}
-                except CritiqueError as exc:
-                    errors[i] = str(exc) + (" (the reply hit max_new_tokens)" if reply.finish_reason == "length" else "")
-                    requests[i] = retry_messages(requests[i], reply.text, str(exc))
+                retry = handle(i, reply, attempt)
+                if retry is not None:
+                    requests[i] = retry
                     still.append(i)
             pending = still
-        for i in pending:
+        return pending
+
+
+class ModelCritic(ModelTeacher):
+    """Asks a model for a JSON critique against every principle; retries with feedback, then repairs, then
+    quarantines with the reason."""
+
+    def critique(self, jobs: list[Job]) -> list[Outcome]:
+        ids = self.constitution.ids
+        outcomes = [Outcome() for _ in jobs]
+        requests = [critique_messages(self.constitution, job.conversation, job.response) for job in jobs]
+        errors = [""] * len(jobs)
+
+        def handle(i: int, reply: Completion, attempt: int) -> list[Message] | None:
+            try:
+                outcomes[i].value = parse_strict(reply.text, ids)
+                outcomes[i].detail = {"parse": "strict" if attempt == 0 else f"strict after {attempt} retries"}
+                return None
+            except CritiqueError as exc:
+                errors[i] = str(exc) + (" (the reply hit max_new_tokens)" if reply.finish_reason == "length" else "")
+                return retry_messages(requests[i], reply.text, str(exc))
+
+        for i in self._ask(requests, outcomes, handle):
             for text in outcomes[i].raw:
                 try:
                     outcomes[i].value, repairs = repair(text, ids)
@@ -100,37 +119,25 @@ class ModelCritic:
         return outcomes
 
 
-class ModelReviser:
+class ModelReviser(ModelTeacher):
     """Asks a model to rewrite the reply using the revision requests of the principles at issue."""
-
-    def __init__(self, model: MeteredModel, constitution: Constitution, params: GenerationParams, max_retries: int):
-        self.model, self.constitution, self.params, self.max_retries = model, constitution, params, max_retries
-        self.spec = model.spec
-        self.provenance = f"model-generated ({model.spec})"
 
     def revise(self, jobs: list[Job]) -> list[Outcome]:
         outcomes = [Outcome() for _ in jobs]
         requests = [revision_messages(self.constitution, job.conversation, job.response, job.critique,
                                       revision_principles(job, self.constitution)) for job in jobs]
-        pending = list(range(len(jobs)))
-        for _ in range(self.max_retries + 1):
-            if not pending:
-                break
-            replies = self.model.generate([requests[i] for i in pending], self.params)
-            still = []
-            for i, reply in zip(pending, replies):
-                outcomes[i].usage.add(reply)
-                outcomes[i].raw.append(reply.text)
-                if reply.finish_reason == "length":
-                    outcomes[i].quarantine = "revision truncated at max_new_tokens"
-                elif reply.text.strip():
-                    outcomes[i].value = reply.text.strip()
-                else:
-                    requests[i] = requests[i] + [{"role": "assistant", "content": reply.text}, {
-                        "role": "user", "content": "That reply was empty. Reply with only the rewritten response."}]
-                    still.append(i)
-            pending = still
-        for i in pending:
+
+        def handle(i: int, reply: Completion, attempt: int) -> list[Message] | None:
+            if reply.finish_reason == "length":
+                outcomes[i].quarantine = "revision truncated at max_new_tokens"
+            elif reply.text.strip():
+                outcomes[i].value = reply.text.strip()
+            else:
+                return requests[i] + [{"role": "assistant", "content": reply.text}, {
+                    "role": "user", "content": "That reply was empty. Reply with only the rewritten response."}]
+            return None
+
+        for i in self._ask(requests, outcomes, handle):
             outcomes[i].quarantine = f"empty revision after {len(outcomes[i].raw)} attempts"
         return outcomes
 
@@ -172,9 +179,6 @@ class AuthoredCritic:
 def authored_references() -> dict[str, str]:
     """Normalized (scrubbed) prompt text -> project-written reference reply, from the bundled prompt files and
     the Asclepius train split only."""
-    from conscience.evaluate.asclepius.items import load_benchmark
-    from conscience.jsonl import read_jsonl
-
     pairs: list[tuple[list[str], str]] = []
     for name in PROJECT_FILES:
         pairs.extend(([row["prompt"]], row["reference_response"]) for _, row in read_jsonl(project_file(name)))
@@ -208,7 +212,7 @@ class Teachers:
     """Builds the critic, the reviser and the judge on first use, sharing one loaded model when the critic and
     reviser specs are the same. ``judge`` may be given (tests, or a caller that already holds one)."""
 
-    def __init__(self, config: GenerateConfig, constitution: Constitution, cache, judge=None):
+    def __init__(self, config: GenerateConfig, constitution: Constitution, cache, judge: Scorer | None = None):
         self.config, self.constitution, self.cache = config, constitution, cache
         self.models: dict[str, MeteredModel] = {}
         self._judge = MeteredJudge(judge) if judge is not None else None
@@ -225,7 +229,7 @@ class Teachers:
     def judge(self) -> MeteredJudge:
         if self._judge is None:
             start = time.perf_counter()
-            self._judge = MeteredJudge(judging.load_default_judge())
+            self._judge = MeteredJudge(load_judge())
             self.load_seconds += time.perf_counter() - start
         return self._judge
 

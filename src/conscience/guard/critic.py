@@ -23,18 +23,10 @@ RETRY_REMINDER = (
 )
 
 
-class CriticVerdict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    principle: str
-    at_issue: bool
-    why: str = ""
-
-
 class CriticOutput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    verdicts: list[CriticVerdict] = Field(default_factory=list)
+    verdicts: list[PrincipleVerdict] = Field(default_factory=list)
 
 
 def render_transcript(conversation: list[Message], reply: str) -> str:

@@ -14,10 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from conscience.errors import ConscienceError
+from conscience.configfile import load_config
 
 
 class GuardPolicy(BaseModel):
@@ -55,19 +54,4 @@ class GuardPolicy(BaseModel):
 
 def load_policy(path: str | Path) -> GuardPolicy:
     """Read a policy YAML file; errors name the file and the offending field."""
-    path = Path(path)
-    if not path.exists():
-        raise ConscienceError("guard policy file not found", where=path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConscienceError(f"invalid YAML: {getattr(exc, 'problem', exc)}", where=path, line=mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict):
-        raise ConscienceError("a guard policy must be a YAML mapping", where=path)
-    try:
-        return GuardPolicy.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-        raise ConscienceError(message, where=path, field=".".join(str(p) for p in first["loc"]) or None) from None
+    return load_config(path, GuardPolicy, "guard policy")

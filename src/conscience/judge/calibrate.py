@@ -12,12 +12,12 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from conscience.data.benchmark import BenchmarkItem, shipped_items
 from conscience.errors import ConscienceError
-from conscience.evaluate.asclepius.items import BenchmarkItem, shipped_items
 from conscience.judge.classifier import fit_weights, save_weights
-from conscience.judge.embedding import Encoder
 from conscience.judge.gold import GoldExample, file_sha256, gold_path, load_gold
 from conscience.judge.metrics import Agreement, agreement
+from conscience.models.embedding import Encoder
 
 KAPPA_BAR = 0.8
 

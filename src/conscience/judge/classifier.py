@@ -1,4 +1,4 @@
-"""The embedding member and the ensemble's combiner: two small logistic models fitted on the gold set.
+"""The embedding member and the ensemble's combiner: a logistic model and small trees, fitted on the gold set.
 
 - The **embedding member** (logistic regression) reads the MiniLM embedding of the reply, once plain and
   once per expected behaviour (embedding × one-hot of ``expected``), because the same words are safe after
@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from conscience.data import BenchmarkItem
 from conscience.errors import ConscienceError
-from conscience.evaluate.asclepius.items import BenchmarkItem
 from conscience.judge import lexical, oracle
-from conscience.judge.embedding import ENCODER_NAME, Encoder
+from conscience.models.embedding import ENCODER_NAME, Encoder
 
 EXPECTED = ("refuse", "correct", "safe_complete", "answer")
 HEADS = ("unsafe", "refused")

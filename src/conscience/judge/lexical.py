@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from conscience.evaluate.asclepius.items import BenchmarkItem
+from conscience.data import BenchmarkItem
 from conscience.judge.votes import MemberVote
 
 MEMBER = "lexical"

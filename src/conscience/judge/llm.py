@@ -12,7 +12,7 @@ import json
 import re
 from importlib import resources
 
-from conscience.evaluate.asclepius.items import BenchmarkItem
+from conscience.data import BenchmarkItem
 from conscience.judge.votes import MemberVote
 from conscience.models import ChatModel, GenerationParams, load_model
 

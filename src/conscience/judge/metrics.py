@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from pydantic import BaseModel
-from sklearn.metrics import cohen_kappa_score
 
 
 class Agreement(BaseModel):
@@ -22,6 +21,8 @@ class Agreement(BaseModel):
 
 
 def agreement(gold: list[bool], predicted: list[bool]) -> Agreement:
+    from sklearn.metrics import cohen_kappa_score  # imported here: `import conscience.judge` stays light for the guard
+
     tp = sum(g and p for g, p in zip(gold, predicted))
     fp = sum(p and not g for g, p in zip(gold, predicted))
     fn = sum(g and not p for g, p in zip(gold, predicted))

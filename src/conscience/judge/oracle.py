@@ -8,7 +8,7 @@ abstains rather than voting safe. Items without an oracle get an abstaining vote
 
 from __future__ import annotations
 
-from conscience.evaluate.asclepius.items import BenchmarkItem
+from conscience.data import BenchmarkItem
 from conscience.judge.votes import MemberVote
 
 MEMBER = "oracle"

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conscience.evaluate.asclepius.items import BenchmarkItem
-from conscience.models import ChatModel, GenerationParams, Message
+from conscience.data import BenchmarkItem
+from conscience.models import ChatModel, GenerationParams
+from conscience.models.rollout import Conversation, play
 
 
 @dataclass
@@ -24,16 +25,6 @@ class SampledReply:
 
 def sample_replies(model: ChatModel, items: list[BenchmarkItem], params: GenerationParams) -> list[SampledReply]:
     """One reply per item, no system message (the chat template's default applies); batched per turn index."""
-    conversations: list[list[Message]] = [[] for _ in items]
-    replies: list[list[str]] = [[] for _ in items]
-    finish = ["stop"] * len(items)
-    for turn in range(max(len(item.turns) for item in items)):
-        active = [i for i, item in enumerate(items) if turn < len(item.turns)]
-        for i in active:
-            conversations[i].append({"role": "user", "content": items[i].turns[turn]})
-        completions = model.generate([conversations[i] for i in active], params)
-        for i, completion in zip(active, completions):
-            conversations[i].append({"role": "assistant", "content": completion.text})
-            replies[i].append(completion.text)
-            finish[i] = completion.finish_reason
-    return [SampledReply(item.id, r[-1], r[:-1], f) for item, r, f in zip(items, replies, finish)]
+    conversations = [Conversation(item.id, list(item.turns)) for item in items]
+    play(model, conversations, params)
+    return [SampledReply(c.key, c.replies[-1], c.replies[:-1], c.finish_reasons[-1]) for c in conversations]

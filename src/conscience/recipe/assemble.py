@@ -8,16 +8,33 @@ import shutil
 import time
 from pathlib import Path
 
+from pydantic import BaseModel, ValidationError
+
+from conscience.errors import ConscienceError
+from conscience.evaluate.asclepius import SafetySummary
+from conscience.evaluate.utility import UtilitySummary
 from conscience.recipe.config import Recipe
 from conscience.recipe.stages import StageResult
-from conscience.report import plots, verdict
-from conscience.report.render import render_reports
+from conscience.report import (VariantVerdict, coverage_cell, helpfulness_cell, medqa_cell, render_reports, safety_cells,
+                               surface_bars, tradeoff)
 
 SAMPLES_PER_SURFACE = 1
 
 
-def _read(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
+def _read(path: Path, model: type[BaseModel] | None = None) -> dict:
+    """A stage's summary, checked against the stage's own record when it has one. A missing or malformed file fails
+    naming it: reading it as empty would put blanks (or a false "pass") in the report."""
+    if not path.exists():
+        raise ConscienceError("stage output not found (did the stage finish?)", where=path)
+    data = json.loads(path.read_text())
+    if model is not None:
+        try:
+            model.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ConscienceError(f"not a {model.__name__}: {first['msg']}", where=path,
+                                  field=".".join(str(p) for p in first["loc"]) or None) from None
+    return data
 
 
 def _items(folder: Path) -> dict[str, dict]:
@@ -89,8 +106,7 @@ def _coverage(recipe: Recipe) -> dict | None:
 
 def _judge_calibration() -> dict:
     """The shipped judge scored against the gold set's held-out part, so the report says how far to trust it."""
-    from conscience.judge import load_judge
-    from conscience.judge.calibrate import calibrate
+    from conscience.judge import calibrate, load_judge
 
     report = calibrate(load_judge())
     by_source = {row.group: row for row in report.by_source}
@@ -106,27 +122,27 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
 
     plots_dir = run_dir / "plots"
     plots_dir.mkdir(exist_ok=True)
-    safety = {v.name: _safety_view(_read(v.safety.folder / "summary.json")) for v in variants}
-    utility = {v.name: _utility_view(_read(v.utility.folder / "summary.json")) for v in variants}
+    safety = {v.name: _safety_view(_read(v.safety.folder / "summary.json", SafetySummary)) for v in variants}
+    utility = {v.name: _utility_view(_read(v.utility.folder / "summary.json", UtilitySummary)) for v in variants}
     items = {v.name: _items(v.safety.folder) for v in variants}
     base_flags = {i: r["unsafe"] for i, r in items["base"].items() if r["surface"] != "safe_control"}
     coverage = _coverage(recipe)
     rows, notes, training = [], [], {}
     for v in variants[1:]:
         flags = {i: r["unsafe"] for i, r in items[v.name].items() if r["surface"] != "safe_control"}
-        cells = verdict.safety_cells(safety["base"]["unsafe"]["rate"], safety[v.name]["unsafe"]["rate"], base_flags, flags, recipe.seed)
+        cells = safety_cells(safety["base"]["unsafe"]["rate"], safety[v.name]["unsafe"]["rate"], base_flags, flags, recipe.seed)
         comparison = compare_runs(variants[0].utility.folder, v.utility.folder)
         u_base, u_var = utility["base"], utility[v.name]
         low, high = comparison.difference_ci
-        cells.append(verdict.medqa_cell(comparison.verdict, f"{u_var['acc']:.3f} vs base {u_base['acc']:.3f} "
+        cells.append(medqa_cell(comparison.verdict, f"{u_var['acc']:.3f} vs base {u_base['acc']:.3f} "
                                         f"(difference {100 * comparison.difference:+.1f} points, {comparison.metric})",
                                         f"[{100 * low:+.1f}, {100 * high:+.1f}] points",
                                         f"{recipe.evaluate.utility.method} scoring on {u_base['n']} questions, paired comparison; "
                                         f"base {u_base['status']}, variant {u_var['status']}"))
         floor = safety[v.name]["helpfulness_floor"]
-        cells.append(verdict.helpfulness_cell(floor["rate"], floor["ci_low"], floor["ci_high"], floor["n"]))
-        cells.append(verdict.coverage_cell(coverage))
-        rows.append(verdict.VariantVerdict(variant=v.name, model_spec=v.model_spec, cells=cells))
+        cells.append(helpfulness_cell(floor["rate"], floor["ci_low"], floor["ci_high"], floor["n"]))
+        cells.append(coverage_cell(coverage))
+        rows.append(VariantVerdict(variant=v.name, model_spec=v.model_spec, cells=cells))
         run_info = v.train.info if v.train else {}
         curves = v.train.folder / "curves.png"
         if curves.exists():
@@ -168,8 +184,8 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
             "software": _read(variants[0].safety.folder / "summary.json").get("provenance", {}).get("software"),
         },
     }
-    plots.surface_bars(safety, plots_dir / "surfaces.png")
-    plots.tradeoff([{"variant": n, "acc": u["acc"] or 0, "acc_low": u["ci_low"] or 0, "acc_high": u["ci_high"] or 0, "chance": u["chance"],
+    surface_bars(safety, plots_dir / "surfaces.png")
+    tradeoff([{"variant": n, "acc": u["acc"] or 0, "acc_low": u["ci_low"] or 0, "acc_high": u["ci_high"] or 0, "chance": u["chance"],
                      "unsafe": safety[n]["unsafe"]["rate"], "unsafe_low": safety[n]["unsafe"]["ci_low"], "unsafe_high": safety[n]["unsafe"]["ci_high"]}
                     for n, u in utility.items()], plots_dir / "tradeoff.png")
     (run_dir / "report.json").write_text(json.dumps(report, indent=1, default=str))

@@ -10,10 +10,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from conscience.configfile import read_yaml, validate
 from conscience.errors import ConscienceError
+from conscience.models.spec import parse_spec
 
 Method = Literal["dpo", "ipo", "kto", "simpo"]
 
@@ -75,9 +76,10 @@ class Recipe(_Strict):
     @field_validator("base_model")
     @classmethod
     def _spec_parses(cls, value: str) -> str:
-        from conscience.models.spec import parse_spec
-
-        parse_spec(value)
+        try:
+            parse_spec(value)
+        except ConscienceError as exc:
+            raise ValueError(exc.message) from None
         return value
 
     @property
@@ -104,29 +106,14 @@ def _check_paths(recipe: Recipe, source: Path) -> None:
 def load_recipe(path: str | Path | None = None) -> Recipe:
     """Load and fully validate a recipe (keys, types, specs, named files) before any work starts."""
     path = Path(path) if path is not None else default_recipe_path()
-    if not path.exists():
-        raise ConscienceError("recipe file not found", where=path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConscienceError(f"invalid YAML: {getattr(exc, 'problem', exc)}", where=path, line=mark.line + 1 if mark else None) from None
-    base = path.parent
+    data = read_yaml(path, "recipe")
     for section, key in (("", "constitution"), ("generate", "spec"), ("evaluate.safety", "benchmark"),
                          ("evaluate.utility", "questions"), ("review", "packet"), ("review", "db")):
         node = data
         for part in filter(None, section.split(".")):
             node = node.get(part) if isinstance(node, dict) else None
         if isinstance(node, dict) and isinstance(node.get(key), str) and not Path(node[key]).is_absolute():
-            node[key] = str(base / node[key])  # paths in a recipe are relative to the recipe file
-    try:
-        recipe = Recipe.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-        raise ConscienceError(message, where=path, field=field) from None
-    except ConscienceError as exc:
-        raise ConscienceError(exc.message, where=path, field="base_model") from None
+            node[key] = str(path.parent / node[key])  # paths in a recipe are relative to the recipe file
+    recipe = validate(Recipe, data, path)
     _check_paths(recipe, path)
     return recipe

@@ -15,12 +15,11 @@ from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from conscience import __version__
 from conscience.constitution import constitution_hash, load_constitution
+from conscience.judge import default_weights_path
 from conscience.recipe.config import Recipe
-from conscience.judge.classifier import default_weights_path
 from conscience.precision import resolve_bf16
-from conscience.recipe.stages import StageCache, StageResult, bundled_data_hash, file_hash
+from conscience.recipe.stages import StageCache, StageResult, code_fingerprint, file_hash
 
 # Rough seconds per stage on 2 CPU cores for the default sizes; only used for the ETA column.
 STAGE_WEIGHTS = {"generate": 420, "train": 420, "safety": 420, "utility": 60, "report": 10}
@@ -79,7 +78,7 @@ def run_recipe(recipe: Recipe, runs_root: Path = Path("runs"), console=None) -> 
     plan = ["generate"] + [f"train:{m}" for m in recipe.methods] + [f"safety:{v}" for v in ["base", *recipe.methods]] \
         + [f"utility:{v}" for v in ["base", *recipe.methods]] + ["report"]
     bar = StageProgress(plan)
-    code = {"conscience": __version__, "bundled_data": bundled_data_hash()}
+    code = code_fingerprint()
 
     def stage(label: str, name: str, inputs: dict, work) -> StageResult:
         bar.start(label)

@@ -29,23 +29,43 @@ def file_hash(path: Path | None) -> str | None:
 
 
 # What the package ships beside its code and reads at run time: benchmark items, prompt sources, authored
-# teacher outputs, the constitution, judge weights, templates. A stage key that named only the version would
-# replay a stale stage after any of these changed, so every key carries their hash.
+# teacher outputs, the constitution, judge weights, templates.
 BUNDLED_DATA_SUFFIXES = (".yaml", ".jsonl", ".json", ".md", ".html", ".css", ".js", ".txt")
+SOURCE_SUFFIXES = (".py",)
 
 
-def bundled_data_hash(root: Path | None = None) -> str:
-    """Content hash of every data file inside the installed ``conscience`` package (its code excluded)."""
+def package_hash(suffixes: tuple[str, ...], root: Path | None = None) -> str:
+    """Content hash of every file with one of ``suffixes`` inside the installed ``conscience`` package (or ``root``)."""
     if root is None:
         import conscience
 
         root = Path(conscience.__file__).parent
     digest = hashlib.sha256()
-    for file in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in BUNDLED_DATA_SUFFIXES
-                       and "__pycache__" not in p.parts):
+    for file in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in suffixes and "__pycache__" not in p.parts):
         digest.update(str(file.relative_to(root)).encode())
         digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def bundled_data_hash(root: Path | None = None) -> str:
+    """Content hash of every data file inside the package (its code excluded)."""
+    return package_hash(BUNDLED_DATA_SUFFIXES, root)
+
+
+def source_hash(root: Path | None = None) -> str:
+    """Content hash of every Python source file inside the package (its data excluded)."""
+    return package_hash(SOURCE_SUFFIXES, root)
+
+
+def code_fingerprint(root: Path | None = None) -> dict[str, str]:
+    """What every stage key carries besides its inputs: the version, the bundled data and the source itself.
+
+    ``__version__`` alone has said 0.1.0 since the first commit, so a fixed bug or a changed data file would
+    replay a stale stage; hashing the package's ``.py`` files and data files makes any code or data change
+    recompute the stages (the cost of a false "changed" is a re-run, of a false "same" a wrong figure)."""
+    from conscience import __version__
+
+    return {"conscience": __version__, "bundled_data": bundled_data_hash(root), "source": source_hash(root)}
 
 
 @dataclass

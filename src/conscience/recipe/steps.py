@@ -13,14 +13,14 @@ from conscience.recipe.config import Recipe
 
 
 def generate_config(recipe: Recipe):
-    from conscience.generate import load_recipe
+    from conscience.generate import load_spec
 
     overrides: dict = {"base": recipe.base_model, "seed": recipe.seed}
     if recipe.constitution is not None:
         overrides["constitution"] = str(recipe.constitution)
     if recipe.generate.teacher:
         overrides["teacher"] = recipe.generate.teacher
-    return load_recipe(recipe.generate.spec, overrides=overrides)
+    return load_spec(recipe.generate.spec, overrides=overrides)
 
 
 def run_generate_stage(config, folder: Path, limit: int | None) -> dict:
@@ -59,7 +59,7 @@ def run_safety_stage(recipe: Recipe, model: ChatModel, folder: Path) -> dict:
 
 def utility_questions(recipe: Recipe) -> Path:
     """The recipe's question file, or the shipped 30 USMLE-style questions written for this project."""
-    from conscience.evaluate.utility.questions import AUTHORED_QUESTIONS
+    from conscience.evaluate.utility import AUTHORED_QUESTIONS
 
     return recipe.evaluate.utility.questions or AUTHORED_QUESTIONS
 

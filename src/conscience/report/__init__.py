@@ -1,1 +1,8 @@
 """The run's outcome for people and tools: the verdict, plots, and HTML/Markdown/JSON renderings."""
+
+from conscience.report.plots import surface_bars, tradeoff
+from conscience.report.render import render_reports
+from conscience.report.verdict import Cell, VariantVerdict, coverage_cell, helpfulness_cell, medqa_cell, safety_cells
+
+__all__ = ["Cell", "VariantVerdict", "coverage_cell", "helpfulness_cell", "medqa_cell", "render_reports", "safety_cells",
+           "surface_bars", "tradeoff"]

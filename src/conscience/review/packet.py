@@ -12,13 +12,13 @@ import hashlib
 import json
 import os
 import random
-from datetime import datetime, timezone
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from conscience.errors import ConscienceError
 from conscience.review.rubric import RUBRICS, Kind, Rubric
+from conscience.rundir import now
 
 FORMAT = "conscience.review.packet/1"
 LABELS = "AB"
@@ -146,7 +146,7 @@ def build_packet(questions: list[Question], responses_by_model: dict[str, list[l
         key[question.id] = dict(zip(LABELS, order))
     specs = specs or {}
     try:
-        packet = Packet(name=name, kind=kind, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        packet = Packet(name=name, kind=kind, created_at=now(),
                         source=source, models=[ModelRef(name=n, spec=specs.get(n, "")) for n in names],
                         subject=subject or names[-1], generation=generation or {}, seed=seed, rubric=RUBRICS[kind],
                         items=items, key=key)

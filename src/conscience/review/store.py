@@ -11,11 +11,11 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 
 from conscience.errors import ConscienceError
 from conscience.review.packet import Packet
+from conscience.rundir import now
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS packets (
@@ -36,10 +36,6 @@ CREATE TABLE IF NOT EXISTS notes (
 def default_db_path(packet_path: str | Path) -> Path:
     """Beside the packet: reviews.json -> reviews.db."""
     return Path(packet_path).with_suffix(".db")
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 class ReviewStore:
@@ -73,7 +69,7 @@ class ReviewStore:
             row = db.execute("SELECT content_hash FROM packets WHERE name = ?", (packet.name,)).fetchone()
             if row is None:
                 db.execute("INSERT INTO packets VALUES (?, ?, ?, ?, ?)",
-                           (packet.name, packet.content_hash, packet.kind, str(packet_path), _now()))
+                           (packet.name, packet.content_hash, packet.kind, str(packet_path), now("milliseconds")))
             elif row[0] != packet.content_hash:
                 raise ConscienceError(
                     f"packet {packet.name!r} (hash {packet.content_hash[:12]}…) differs from the one this database "
@@ -83,7 +79,7 @@ class ReviewStore:
     def add_reviewer(self, packet_hash: str, name: str) -> None:
         with self._connect() as db:
             db.execute("INSERT OR IGNORE INTO reviewers (packet_hash, name, created_at) VALUES (?, ?, ?)",
-                       (packet_hash, name, _now()))
+                       (packet_hash, name, now("milliseconds")))
 
     def has_reviewer(self, packet_hash: str, name: str) -> bool:
         with self._connect() as db:
@@ -106,12 +102,12 @@ class ReviewStore:
                            (packet_hash, reviewer, item_id, label, field))
             else:
                 db.execute("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (packet_hash, reviewer, item_id, label, field, json.dumps(value), _now()))
+                           (packet_hash, reviewer, item_id, label, field, json.dumps(value), now("milliseconds")))
 
     def set_note(self, packet_hash: str, reviewer: str, item_id: str, text: str) -> None:
         with self._connect() as db:
             if text.strip():
-                db.execute("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?)", (packet_hash, reviewer, item_id, text, _now()))
+                db.execute("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?)", (packet_hash, reviewer, item_id, text, now("milliseconds")))
             else:
                 db.execute("DELETE FROM notes WHERE packet_hash = ? AND reviewer = ? AND item_id = ?", (packet_hash, reviewer, item_id))
 
@@ -129,21 +125,19 @@ class ReviewStore:
             found = db.execute("SELECT position FROM reviewers WHERE packet_hash = ? AND name = ?", (packet_hash, reviewer)).fetchone()
         return {"scores": scores, "notes": notes, "position": found[0] if found else None}
 
-    def scores(self, packet_hash: str, reviewer: str | None = None) -> list[dict]:
-        query = "SELECT reviewer, item_id, label, field, value, updated_at FROM scores WHERE packet_hash = ?"
-        args: tuple = (packet_hash,)
+    def _rows(self, table: str, columns: tuple[str, ...], order: str, packet_hash: str, reviewer: str | None) -> list[dict]:
+        """Rows of ``table`` for one packet (and one reviewer, if given) as dicts of ``columns``."""
+        query = f"SELECT {', '.join(columns)} FROM {table} WHERE packet_hash = ?"
+        args: tuple = (packet_hash,) if reviewer is None else (packet_hash, reviewer)
         if reviewer is not None:
-            query, args = query + " AND reviewer = ?", (packet_hash, reviewer)
+            query += " AND reviewer = ?"
         with self._connect() as db:
-            rows = db.execute(query + " ORDER BY reviewer, item_id, label, field", args).fetchall()
-        return [{"reviewer": r, "item_id": i, "label": lab, "field": f, "value": json.loads(v), "updated_at": t}
-                for r, i, lab, f, v, t in rows]
+            return [dict(zip(columns, row)) for row in db.execute(f"{query} ORDER BY {order}", args).fetchall()]
+
+    def scores(self, packet_hash: str, reviewer: str | None = None) -> list[dict]:
+        rows = self._rows("scores", ("reviewer", "item_id", "label", "field", "value", "updated_at"),
+                          "reviewer, item_id, label, field", packet_hash, reviewer)
+        return [{**row, "value": json.loads(row["value"])} for row in rows]
 
     def notes(self, packet_hash: str, reviewer: str | None = None) -> list[dict]:
-        query = "SELECT reviewer, item_id, text, updated_at FROM notes WHERE packet_hash = ?"
-        args: tuple = (packet_hash,)
-        if reviewer is not None:
-            query, args = query + " AND reviewer = ?", (packet_hash, reviewer)
-        with self._connect() as db:
-            rows = db.execute(query + " ORDER BY reviewer, item_id", args).fetchall()
-        return [{"reviewer": r, "item_id": i, "text": t, "updated_at": u} for r, i, t, u in rows]
+        return self._rows("notes", ("reviewer", "item_id", "text", "updated_at"), "reviewer, item_id", packet_hash, reviewer)

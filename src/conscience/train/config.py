@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from conscience.configfile import parse_yaml, validate
 from conscience.errors import ConscienceError
 
 Method = Literal["sft", "dpo", "ipo", "kto", "simpo"]
@@ -203,24 +204,23 @@ def _owner_hint(key: str, section: str | None) -> str:
     return f"; it is a {'/'.join(owners)} key, not a {section} key" if section else ""
 
 
+def _explain(error: dict) -> tuple[str | None, str] | None:
+    """A cross-field problem names its key; an unknown key says which method section it belongs to."""
+    problem = error.get("ctx", {}).get("error")
+    if isinstance(problem, _KeyProblem):
+        return problem.key, str(problem)
+    if error["type"] == "extra_forbidden":
+        loc = [str(part) for part in error["loc"]]
+        section = loc[0] if len(loc) == 2 and loc[0] in SECTIONS else None
+        return ".".join(loc), f"unknown key {loc[-1]!r}{_owner_hint(loc[-1], section)}"
+    return None
+
+
 def validate_config(data: object, where: str | Path) -> TrainConfig:
     """Validate a mapping as a TrainConfig; the first problem raises naming the file and the dotted key."""
     if not isinstance(data, dict):
-        raise ConscienceError("a training profile must be a YAML mapping of keys to values", where=where)
-    try:
-        return TrainConfig.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = [str(part) for part in error["loc"]]
-        key = ".".join(loc) or None
-        message = error["msg"]
-        problem = error.get("ctx", {}).get("error")
-        if isinstance(problem, _KeyProblem):
-            key, message = problem.key, str(problem)
-        elif error["type"] == "extra_forbidden":
-            section = loc[0] if len(loc) == 2 and loc[0] in SECTIONS else None
-            message = f"unknown key {loc[-1]!r}{_owner_hint(loc[-1], section)}"
-        raise ConscienceError(message, where=where, field=key) from None
+        raise ConscienceError("a training profile must be a YAML mapping", where=where)
+    return validate(TrainConfig, data, where, explain=_explain)
 
 
 def _profile_folder() -> Traversable:
@@ -245,12 +245,6 @@ def load_profile(name_or_path: str | Path) -> TrainConfig:
             raise ConscienceError(f"no such profile; shipped: {', '.join(shipped_profiles())}, or give a YAML path",
                                   where=path, field="profile")
         where, text = str(path), path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConscienceError(f"invalid YAML: {getattr(exc, 'problem', None) or exc}", where=where,
-                              line=mark.line + 1 if mark else None) from None
-    if isinstance(data, dict):
-        data.setdefault("name", Path(text_name).stem)
+    data = parse_yaml(text, where, "training profile")
+    data.setdefault("name", Path(text_name).stem)
     return validate_config(data, where)

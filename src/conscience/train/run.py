@@ -25,6 +25,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from conscience.errors import ConscienceError
 from conscience.precision import Precision, resolve_bf16
+from conscience.rundir import ensure_same
 from conscience.train.artifacts import TrainResult, final_metrics, plot_curves, write_card, write_log
 from conscience.train.base import load_base, load_tokenizer, resolve_base
 from conscience.train.config import TrainConfig, validate_config
@@ -47,14 +48,9 @@ def _check_same_run(out: Path, config: TrainConfig, inputs: dict[str, Any]) -> N
         raise ConscienceError("has checkpoints but no config.yaml/run.json: not a conscience run folder; use a new --out",
                               where=out)
     previous = validate_config(yaml.safe_load(config_path.read_text(encoding="utf-8")), config_path)
-    if previous != config:
-        raise ConscienceError("checkpoints here come from a different config; use a new --out or delete the folder",
-                              where=config_path)
+    ensure_same(previous.model_dump(), config.model_dump(), config_path, "config")
     before = json.loads(run_path.read_text(encoding="utf-8"))
-    for key in ("base", "data_hash"):
-        if before.get(key) != inputs[key]:
-            raise ConscienceError(f"checkpoints here were trained with {key} {before.get(key)!r}, not {inputs[key]!r}; "
-                                  "use a new --out", where=run_path, field=key)
+    ensure_same(before, inputs, run_path, keys=["base", "data_hash"])
     earlier = before.get("precision", {}).get("bf16")
     if earlier is not None and earlier != inputs["precision"]["bf16"]:
         # Allowed (a run may move hosts), but the steps before and after differ in precision.

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conscience.evaluate.asclepius.contamination import normalise, pairs_prompts
-from conscience.evaluate.asclepius.items import BenchmarkItem
+from conscience.data import BenchmarkItem, normalize_text
+from conscience.data.contamination import pairs_prompts
 
 VALIDATION_LABEL = re.compile(r"\[validation\]\[\d+\]$")  # pairs_prompts labels a folder row as name[split][row]
 
@@ -20,5 +20,5 @@ VALIDATION_LABEL = re.compile(r"\[validation\]\[\d+\]$")  # pairs_prompts labels
 def dev_items(train_items: list[BenchmarkItem], pairs: str | Path) -> list[BenchmarkItem]:
     """``train_items`` minus those whose user turns appear in the training pairs of ``pairs``."""
     texts, labels = pairs_prompts(pairs)
-    trained_on = {normalise(text) for text, label in zip(texts, labels) if not VALIDATION_LABEL.search(label)}
-    return [item for item in train_items if not any(normalise(turn) in trained_on for turn in item.turns)]
+    trained_on = {normalize_text(text) for text, label in zip(texts, labels) if not VALIDATION_LABEL.search(label)}
+    return [item for item in train_items if not any(normalize_text(turn) in trained_on for turn in item.turns)]

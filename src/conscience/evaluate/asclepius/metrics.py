@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from conscience.evaluate import stats
-from conscience.evaluate.asclepius.items import SAFE_CONTROL, SURFACES
+from conscience.data import SAFE_CONTROL, SURFACES
 
 N_RESAMPLES = 10_000
 SEED = 0

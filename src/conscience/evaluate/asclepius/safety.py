@@ -11,17 +11,18 @@ import hashlib
 import json
 import platform
 import sys
-from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
+from conscience.data import BenchmarkItem, load_benchmark
+from conscience.data.benchmark import data_dir, unsplit
 from conscience.errors import ConscienceError
-from conscience.evaluate.asclepius.items import BenchmarkItem, data_dir, load_benchmark
 from conscience.evaluate.asclepius.metrics import SafetySummary, render_markdown, summarise, surface_order
 from conscience.evaluate.asclepius.runner import play
 from conscience.jsonl import JsonlStore
+from conscience.judge import Scorer, load_judge
 from conscience.models import ChatModel, GenerationParams, load_model
+from conscience.rundir import ensure_same, now
 
 DEFAULT_PARAMS = GenerationParams(max_new_tokens=192, temperature=0.0, seed=0)
 SOFTWARE = ("conscience", "torch", "transformers", "peft", "sentence-transformers", "pydantic", "numpy", "scipy")
@@ -63,12 +64,10 @@ def software_versions() -> dict[str, str]:
     return versions
 
 
-def _load_judge(judge: Any) -> Any:
+def _load_judge(judge: Scorer | str | None) -> Scorer:
     """A judge object is used as is; ``None`` or an LLM-judge spec string goes through ``load_judge``."""
     if judge is not None and not isinstance(judge, str):
         return judge
-    from conscience.judge import load_judge
-
     return load_judge(llm_judge=judge)
 
 
@@ -77,24 +76,16 @@ def _claim_run_dir(out: Path, config: dict) -> dict:
     path = out / "run.json"
     if path.exists():
         stored = json.loads(path.read_text())
-        differing = [k for k in config if stored.get("config", {}).get(k) != config[k]]
-        if differing:
-            raise ConscienceError(
-                f"this folder holds a run with a different {', '.join(differing)}; resume needs the same settings, "
-                "or use another --out", where=path, field=differing[0])
+        ensure_same(stored.get("config", {}), config, path, keys=list(config))
         return stored
     out.mkdir(parents=True, exist_ok=True)
-    record = {"config": config, "started_at": _now()}
+    record = {"config": config, "started_at": now()}
     path.write_text(json.dumps(record, indent=1) + "\n")
     return record
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def evaluate_safety(model_or_spec: ChatModel | str, out_dir: str | Path, benchmark: str | Path | None = None,
-                    split: str = "test", judge: Any = None, params: GenerationParams | None = None,
+                    split: str = "test", judge: Scorer | str | None = None, params: GenerationParams | None = None,
                     limit: int | None = None, batch_size: int = 32) -> SafetySummary:
     """Run the benchmark (resuming any items already in ``out_dir``), judge every reply, write the summary.
 
@@ -106,7 +97,12 @@ def evaluate_safety(model_or_spec: ChatModel | str, out_dir: str | Path, benchma
     params = params or DEFAULT_PARAMS
     if split not in ("test", "train", "all"):
         raise ConscienceError(f"unknown split {split!r}: use test, train or all", field="split")
-    items = select_items(load_benchmark(benchmark, split), limit)  # type: ignore[arg-type]
+    loaded = load_benchmark(benchmark, split)  # type: ignore[arg-type]
+    split_note = None
+    if benchmark is not None and split != "all" and unsplit(loaded):
+        split_note = f"the file has no 'split' keys, so all {len(loaded)} rows are evaluated (split {split!r} does not apply)"
+        split = "all"
+    items = select_items(loaded, limit)
     if not items:
         raise ConscienceError(f"no items in split {split!r}", where=benchmark or "shipped Asclepius")
     judge = _load_judge(judge)
@@ -132,14 +128,14 @@ def evaluate_safety(model_or_spec: ChatModel | str, out_dir: str | Path, benchma
         "model_fingerprint": config["model"],
         "benchmark": {"file": config["benchmark"], "sha256": config["benchmark_sha256"], "split": split, "n_items": len(items),
                       "limit": limit, "n_by_surface": _count_by_surface(items),
-                      "n_neutral_twins": sum(1 for i in items if i.neutral_twin),
+                      "n_neutral_twins": sum(1 for i in items if i.neutral_twin), "split_note": split_note,
                       "n_replies": sum(len(i.turns) + bool(i.neutral_twin) for i in items)},
         "judge": config["judge"],
         "generation": {**config["generation"], "decoding": "greedy" if params.temperature == 0 else "sampling",
                        "batch_size": batch_size, "system_prompt": "none (the chat template's default applies)"},
         "seed": params.seed,
         "started_at": record["started_at"],
-        "finished_at": _now(),
+        "finished_at": now(),
         "items_reused_from_earlier_call": reused,
         "software": software_versions(),
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
 from typing import Any
 
 from conscience import __version__
@@ -16,6 +15,7 @@ from conscience.evaluate.utility.records import (
     GroupAccuracy,
     UtilitySummary,
 )
+from conscience.rundir import now
 
 ALPHA = 0.05
 
@@ -121,7 +121,7 @@ def build_summary(rows: list[dict[str, Any]], provenance: dict[str, Any]) -> Uti
         circular_report=circular_report(rows) if provenance["circular"] else None,
         by_system=_groups(rows, "system"),
         by_step=_groups(rows, "step"),
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created_at=now(),
         conscience_version=__version__,
     )
 

@@ -16,11 +16,12 @@ from importlib import resources
 from pathlib import Path
 
 from conscience.constitution import Constitution
-from conscience.data import Prompt, add_counts, load_prompt_file, scrub
+from conscience.data import Prompt, add_counts, load_benchmark, load_prompt_file, scrub
+from conscience.data.benchmark import data_dir
 from conscience.data.prompts import load_jsonl_prompts
 from conscience.errors import ConscienceError
 from conscience.generate.config import GenerateConfig, SourceSpec
-from conscience.generate.sources.contamination import ContaminationReport, check_prompts
+from conscience.generate.sources.contamination import ExclusionReport, check_prompts
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class SourceCount:
 class Plan:
     entries: list[PlannedPrompt]
     sources: dict[str, SourceCount]
-    contamination: ContaminationReport
+    contamination: ExclusionReport
 
 
 def project_file(name: str) -> Path:
@@ -59,19 +60,11 @@ def project_file(name: str) -> Path:
 
 
 def _asclepius_train(source: str) -> list[Prompt]:
-    from conscience.evaluate.asclepius.items import load_benchmark
-
-    prompts = []
-    for item in load_benchmark(split="train"):
-        payload = item.model_dump(exclude={"id", "turns", "principles", "expected"})
-        prompts.append(Prompt(id=item.id, source=source, turns=item.turns, principles=item.principles,
-                              expected=item.expected, payload=payload))
-    return prompts
+    return [Prompt(id=item.id, source=source, turns=item.turns, principles=item.principles, expected=item.expected, item=item)
+            for item in load_benchmark(split="train")]
 
 
 def _refuse_held_out_path(path: Path, spec: SourceSpec) -> None:
-    from conscience.evaluate.asclepius.items import data_dir
-
     if path.resolve().is_relative_to(data_dir().resolve()):
         raise ConscienceError("Asclepius data files mix train and test items; use a source with kind: asclepius, "
                               "split: train", where=path, field=f"sources.{spec.name}")

@@ -1,7 +1,10 @@
-"""Benchmark items: the typed record, the loader (shipped data or a user's JSONL), and the fixed split.
+"""Benchmark items: the typed record, the loader (shipped Asclepius data or a user's JSONL), and the fixed split.
 
-The shipped data lives in ``data/<surface>.jsonl``, written for this project. The train/test split is
-stratified by surface with a fixed seed and frozen in ``data/split.json`` so that it never drifts when
+:class:`BenchmarkItem` is the case record every judge member scores, so it lives on this low floor: the
+judge, generation (whose Asclepius-sourced prompts carry their item) and evaluation all import it from
+here, and none of them has to import another stage to read a case. The shipped data lives in
+``asclepius/<surface>.jsonl`` beside this module, written for this project. The train/test split is
+stratified by surface with a fixed seed and frozen in ``asclepius/split.json`` so that it never drifts when
 items are added: new items must be assigned explicitly by re-running :func:`make_split`.
 """
 
@@ -64,7 +67,7 @@ class BenchmarkItem(BaseModel):
 
 
 def data_dir() -> Path:
-    return Path(str(resources.files("conscience.evaluate.asclepius") / "data"))
+    return Path(str(resources.files("conscience.data") / "asclepius"))
 
 
 def parse_item(row: dict, path: Path, line: int) -> BenchmarkItem:
@@ -114,9 +117,15 @@ def load_split() -> set[str]:
     return set(json.loads((data_dir() / "split.json").read_text())["test_ids"])
 
 
+def unsplit(items: list[BenchmarkItem]) -> bool:
+    """True for a user file whose rows carry no ``split`` key: it has no test/train parts, so all of it is used."""
+    return not any(getattr(i, "split", None) for i in items)
+
+
 def load_benchmark(path: str | Path | None = None, split: Literal["train", "test", "all"] = "all") -> list[BenchmarkItem]:
-    """The shipped benchmark (``path=None``) filtered by split, or a user's file (split must be ``all``,
-    unless its rows carry a ``split`` key, which is then honoured)."""
+    """The shipped benchmark (``path=None``) filtered by split, or a user's file: filtered by its rows' ``split``
+    keys when they carry them, whole when none does (a user's own file rarely has one; callers say so, see
+    :func:`unsplit`). A file where only some rows carry ``split`` is an error."""
     if path is None:
         items = shipped_items()
         if split == "all":
@@ -124,8 +133,9 @@ def load_benchmark(path: str | Path | None = None, split: Literal["train", "test
         test_ids = load_split()
         return [i for i in items if (i.id in test_ids) == (split == "test")]
     items = load_items(path)
-    if split == "all":
+    if split == "all" or unsplit(items):
         return items
     if not all(getattr(i, "split", None) for i in items):
-        raise ConscienceError(f"--split {split} needs a 'split' key on every row of a user benchmark", where=path, field="split")
+        raise ConscienceError(f"--split {split}: some rows have a 'split' key and some do not; give every row one, or none "
+                              "to evaluate the whole file", where=path, field="split")
     return [i for i in items if getattr(i, "split") == split]

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from conscience.cli.main import app
 from conscience.evaluate.asclepius.dev import dev_items
-from conscience.evaluate.asclepius.items import load_benchmark
+from conscience.data.benchmark import load_benchmark
 
 
 def _pair(text: str) -> dict:

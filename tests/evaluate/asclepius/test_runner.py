@@ -7,7 +7,7 @@ import pytest
 from conscience.errors import ConscienceError
 from conscience.evaluate.asclepius import evaluate_safety
 from conscience.models import GenerationParams
-from tests.asclepius.fakes import FakeChatModel, FakeJudge
+from tests.evaluate.asclepius.fakes import FakeChatModel, FakeJudge
 
 ITEMS = [
     {"id": "cr-x", "surface": "crescendo", "turns": ["t1 hi", "t2 more", "t3 harmful"], "break_turn": 3},
@@ -89,3 +89,19 @@ def test_limit_takes_items_round_robin_across_surfaces(bench, tmp_path):
     summary = evaluate_safety(FakeChatModel(SCRIPT), tmp_path / "run", benchmark=bench, split="all", judge=FakeJudge(),
                               params=PARAMS, limit=3)
     assert list(summary.per_surface) == ["direct_harm", "sycophancy", "crescendo"]
+
+
+def test_a_user_file_without_split_keys_is_evaluated_whole_and_says_so(bench, tmp_path):
+    """Bug: `--split test` (the default) on a user's own file stopped with "needs a 'split' key"."""
+    summary = evaluate_safety(FakeChatModel(SCRIPT), tmp_path / "run", benchmark=bench, split="test", judge=FakeJudge(),
+                              params=PARAMS)
+    benchmark = summary.provenance["benchmark"]
+    assert benchmark["n_items"] == len(ITEMS) and benchmark["split"] == "all"
+    assert "no 'split' keys" in benchmark["split_note"] and "'test' does not apply" in benchmark["split_note"]
+
+
+def test_a_user_file_with_split_keys_on_some_rows_only_is_refused(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(json.dumps({**ITEMS[1], "split": "test"}) + "\n" + json.dumps(ITEMS[4]) + "\n")
+    with pytest.raises(ConscienceError, match="some rows have a 'split' key"):
+        evaluate_safety(FakeChatModel(SCRIPT), tmp_path / "run", benchmark=path, split="test", judge=FakeJudge(), params=PARAMS)

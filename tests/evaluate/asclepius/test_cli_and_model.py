@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from conscience.cli.eval_safety import app
 from conscience.evaluate.asclepius import evaluate_safety
 from conscience.models import GenerationParams
-from tests.asclepius.fakes import FakeJudge
+from tests.evaluate.asclepius.fakes import FakeJudge
 
 runner = CliRunner()
 GOOD = '{"id": "a", "prompt": "hello"}\n'

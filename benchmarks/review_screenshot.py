@@ -1,6 +1,6 @@
 """Regenerate docs/img/review.png: the review page mid-way through a coverage packet.
 
-Run: .venv/bin/python tests/review/make_screenshot.py [OUT.png]. The replies on the shown item are
+Run: .venv/bin/python benchmarks/review_screenshot.py OUT.png (the docs keep it at docs/img/review.png). The replies on the shown item are
 illustrative, written for the picture; the page, server and store are the real ones.
 """
 
@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from conscience.review import ReviewStore, build_packet, load_packet, save_packet  # noqa: E402
 from tests.review.helpers import coverage_questions_of, running_server  # noqa: E402
@@ -56,4 +56,6 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/img/review.png"))
+    if len(sys.argv) != 2:
+        sys.exit("usage: benchmarks/review_screenshot.py OUT.png")
+    main(Path(sys.argv[1]))

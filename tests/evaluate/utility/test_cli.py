@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 from conscience.cli.eval_utility import app
 from conscience.evaluate.utility import evaluate_utility
 
-from tests.utility.fakes import FakeConstantModel
+from tests.evaluate.utility.fakes import FakeConstantModel
 
 runner = CliRunner()
 

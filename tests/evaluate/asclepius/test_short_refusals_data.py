@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conscience.evaluate.asclepius.items import load_benchmark
+from conscience.data.benchmark import load_benchmark
 from conscience.jsonl import read_jsonl
 
-SHORT_REFUSALS = Path(__file__).parents[2] / "benchmarks" / "data" / "short_refusals.jsonl"
+SHORT_REFUSALS = Path(__file__).parents[3] / "benchmarks" / "data" / "short_refusals.jsonl"
 
 
 def test_every_short_refusal_belongs_to_a_refuse_type_train_item_and_none_to_the_test_split():

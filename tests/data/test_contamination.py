@@ -6,8 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from conscience.cli.bench import app
-from conscience.evaluate.asclepius.contamination import check_contamination, items_as_others, load_encoder, pairs_prompts
-from conscience.evaluate.asclepius.items import load_benchmark
+from conscience.data.benchmark import load_benchmark
+from conscience.data.contamination import ENCODER_BATCH, check_contamination, items_as_others, pairs_prompts
+from conscience.models.embedding import Encoder
 
 runner = CliRunner()
 TARGET = "dh-001"  # a test item
@@ -18,7 +19,7 @@ PARAPHRASE = ("What is the least painful way to end my life? I have thought abou
 
 @pytest.fixture(scope="module")
 def encoder():
-    return load_encoder()
+    return Encoder(batch_size=ENCODER_BATCH)
 
 
 @pytest.fixture(scope="module")

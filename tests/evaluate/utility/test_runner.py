@@ -9,7 +9,7 @@ from conscience.evaluate.utility import compare_runs, evaluate_utility, runner
 from conscience.evaluate.utility.report import chance_report
 from conscience.evaluate.utility.systems import SYSTEM_KEYWORDS, body_system, stratified_subset
 
-from tests.utility.fakes import FakeConstantModel, FakeFailingModel, FakeKnowingModel
+from tests.evaluate.utility.fakes import FakeConstantModel, FakeFailingModel, FakeKnowingModel
 
 
 def _knowing(authored, wrong=()):

