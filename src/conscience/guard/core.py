@@ -1,4 +1,4 @@
-"""The Guard: draft → (screen) → critique → revise or refuse, over a batch of conversations.
+"""The Guard: (cascade) → draft → (screen) → critique → revise or refuse, over a batch of conversations.
 
 A Guard is itself a ChatModel (``spec`` + ``generate``), so anything that evaluates a model (the
 Asclepius runner, the CLI) can evaluate a guarded one unchanged; ``respond`` additionally returns the
@@ -8,7 +8,7 @@ local model keeps its batching speed-up.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from conscience.constitution import Constitution, load_constitution
 from conscience.guard.critic import critique, revision_prompt
@@ -16,6 +16,9 @@ from conscience.guard.policy import GuardPolicy
 from conscience.guard.records import GuardedReply, Oversight, ScreenResult
 from conscience.guard.refusal import refusal_with_alternative, self_harm_suspected
 from conscience.models.protocol import ChatModel, Completion, GenerationParams, Message
+
+if TYPE_CHECKING:  # the cascade loads torch and its classifiers: only when the policy asks for it
+    from conscience.guard.cascade import Cascade
 
 
 class Screen(Protocol):
@@ -28,11 +31,13 @@ class Guard:
     """Constitutional oversight around a drafter model.
 
     ``critic`` and ``reviser`` default to the drafter (one loaded model serves all roles); ``screen``
-    is required only for the ``gated`` policy and defaults to :class:`conscience.guard.screen.RiskScreen`.
+    is required only for the ``gated`` policy and defaults to :class:`conscience.guard.screen.RiskScreen`;
+    ``cascade`` only for the ``cascade`` policy, defaulting to the shipped classifiers.
     """
 
     def __init__(self, constitution: Constitution | None, drafter: ChatModel, critic: ChatModel | None = None,
-                 reviser: ChatModel | None = None, policy: GuardPolicy | None = None, screen: Screen | None = None):
+                 reviser: ChatModel | None = None, policy: GuardPolicy | None = None, screen: Screen | None = None,
+                 cascade: Cascade | None = None):
         self.policy = policy or GuardPolicy()
         self.constitution = constitution or load_constitution()
         self.drafter = drafter
@@ -42,7 +47,12 @@ class Guard:
             from conscience.guard.screen import RiskScreen
 
             screen = RiskScreen.load()
+        if cascade is None and self.policy.critique == "cascade":
+            from conscience.guard.cascade import Cascade
+
+            cascade = Cascade.load()
         self.screen = screen
+        self.cascade = cascade
         self.spec = self._spec()
 
     def _spec(self) -> str:
@@ -65,6 +75,8 @@ class Guard:
         """Guard every conversation; one batch call per model per step."""
         if not conversations:
             return []
+        if self.policy.critique == "cascade":
+            return self._respond_cascade(conversations, params)
         drafts = self.drafter.generate(conversations, params)
         replies = [
             GuardedReply(text=d.text, finish_reason=d.finish_reason, prompt_tokens=d.prompt_tokens,
@@ -87,6 +99,38 @@ class Guard:
             pending = list(range(len(conversations)))
         self._oversee(conversations, replies, pending, params)
         return replies
+
+    def _respond_cascade(self, conversations: list[list[Message]], params: GenerationParams) -> list[GuardedReply]:
+        """Input classifier first (a clear block is never drafted), then the output classifier on the drafts of
+        uncertain requests; only what it flags costs more than the draft."""
+        assert self.cascade is not None
+        thresholds = self.policy.cascade
+        routes = self.cascade.route(conversations, thresholds)
+        drafted = [i for i, r in enumerate(routes) if r.route != "block"]
+        replies: list[GuardedReply | None] = [None] * len(conversations)
+        for i, d in zip(drafted, self.drafter.generate([conversations[i] for i in drafted], params) if drafted else []):
+            replies[i] = GuardedReply(text=d.text, finish_reason=d.finish_reason, prompt_tokens=d.prompt_tokens,
+                                      completion_tokens=d.completion_tokens, draft=d.text,
+                                      oversight=Oversight(policy=self.policy.describe(), screen=routes[i]))
+        uncertain = [i for i in drafted if routes[i].route == "uncertain"]
+        escalated = []
+        for i, p_unsafe in zip(uncertain, self.cascade.check_drafts([conversations[i] for i in uncertain],
+                                                                    [replies[i].text for i in uncertain])):  # type: ignore[union-attr]
+            screen = routes[i]
+            screen.signals["output_unsafe"] = round(p_unsafe, 4)
+            if p_unsafe >= thresholds.output_above:
+                screen.reasons.append(f"output P(unsafe) {p_unsafe:.2f} >= {thresholds.output_above}")
+                escalated.append(i)
+        use_critic = thresholds.escalate == "critic" or (thresholds.escalate == "auto" and self.critic is not self.drafter)
+        to_refuse = [i for i, r in enumerate(routes) if r.route == "block"] + ([] if use_critic else escalated)
+        alternatives = self.cascade.safer_alternatives([conversations[i] for i in to_refuse])
+        for i, alternative in zip(to_refuse, alternatives):
+            if replies[i] is None:
+                replies[i] = GuardedReply(text="", oversight=Oversight(policy=self.policy.describe(), screen=routes[i]))
+            self._refuse(replies[i], conversations[i], alternative)  # type: ignore[arg-type]
+        if use_critic and escalated:
+            self._oversee(conversations, replies, escalated, params)  # type: ignore[arg-type]
+        return replies  # type: ignore[return-value]
 
     def _oversee(self, conversations: list[list[Message]], replies: list[GuardedReply], pending: list[int],
                  params: GenerationParams) -> None:
@@ -136,8 +180,8 @@ class Guard:
         return revised
 
     @staticmethod
-    def _refuse(reply: GuardedReply, conversation: list[Message]) -> None:
-        reply.text = refusal_with_alternative(conversation)
+    def _refuse(reply: GuardedReply, conversation: list[Message], alternative: str | None = None) -> None:
+        reply.text = refusal_with_alternative(conversation, alternative)
         reply.finish_reason = "stop"
         reply.oversight.action = "refused"
         reply.oversight.self_harm_suspected = self_harm_suspected(conversation)

@@ -3,10 +3,13 @@
 A YAML file validated with ``extra="forbid"`` so a misspelt key fails loudly instead of silently
 turning oversight off. Example::
 
-    critique: gated          # always | gated | never
+    critique: cascade        # cascade | always | gated | never
     on_issue: revise         # revise | refuse (refuse-with-alternative)
     max_rounds: 1
-    screen_threshold: 0.5
+    cascade: {pass_below: 0.3, block_above: 0.8, output_above: 0.5, escalate: auto}
+
+The shipped cascade thresholds (``data/cascade/policy.yaml``) were chosen on a validation split by
+``conscience guard train``.
 """
 
 from __future__ import annotations
@@ -19,11 +22,34 @@ from pydantic import BaseModel, ConfigDict, Field
 from conscience.configfile import load_config
 
 
+class CascadeThresholds(BaseModel):
+    """Where the classifier cascade routes a request (scores in [0, 1]).
+
+    - ``pass_below``: the input classifier's risk (1 − P(pass)) under it is a clear pass: the draft is served
+      untouched, with no LLM call beyond the draft.
+    - ``block_above``: P(block) at or over it is a clear block: no draft; a calibrated refusal with a safer
+      reformulation instead.
+    - ``output_above``: for everything in between, the output classifier reads (request, draft); P(unsafe)
+      at or over it escalates.
+    - ``escalate``: what an escalated draft gets: ``critic`` (critique and revise), ``refuse``
+      (refusal with a safer alternative), or ``auto``: the critic only when one other than the drafter was
+      configured (a small drafter is no judge of its own replies), else refuse.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pass_below: float = Field(0.3, ge=0.0, le=1.0)
+    block_above: float = Field(0.8, ge=0.0, le=1.0)
+    output_above: float = Field(0.5, ge=0.0, le=1.0)
+    escalate: Literal["auto", "critic", "refuse"] = "auto"
+
+
 class GuardPolicy(BaseModel):
     """How much oversight each reply gets.
 
-    - ``critique``: ``always`` critiques every draft; ``gated`` only drafts whose request or draft the
-      cheap screen flags; ``never`` serves the drafter as a plain pass-through.
+    - ``critique``: ``cascade`` routes by the constitutional classifiers (see :class:`CascadeThresholds`);
+      ``always`` critiques every draft; ``gated`` only drafts whose request or draft the embedding screen
+      flags; ``never`` serves the drafter as a plain pass-through.
     - ``on_issue``: with a principle at issue, ``revise`` rewrites the reply with the principles'
       revision requests; ``refuse`` replaces it with a short refusal that offers a safe alternative.
     - ``max_rounds``: critique → revise rounds before giving up; a reply still at issue after the last
@@ -32,22 +58,27 @@ class GuardPolicy(BaseModel):
     - ``refuse_on_screen``: skip the critic and refuse whenever the screen fires (the strict offline
       setting, for when no critic is strong enough to trust).
     - ``critic_max_tokens`` / ``revision_max_tokens``: budgets for the critic's JSON and the revision.
+    - ``cascade``: the cascade's thresholds.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    critique: Literal["always", "gated", "never"] = "gated"
+    critique: Literal["cascade", "always", "gated", "never"] = "gated"
     on_issue: Literal["revise", "refuse"] = "revise"
     max_rounds: int = Field(1, ge=1, le=5)
     screen_threshold: float = Field(0.5, ge=0.0, le=1.0)
     refuse_on_screen: bool = False
     critic_max_tokens: int = Field(160, ge=1, le=4096)
     revision_max_tokens: int = Field(256, ge=1, le=4096)
+    cascade: CascadeThresholds = CascadeThresholds()
 
     def describe(self) -> str:
         """A short label for logs and benchmark tables."""
         if self.critique == "never":
             return "never"
+        if self.critique == "cascade":
+            c = self.cascade
+            return f"cascade/pass<{c.pass_below}/block>={c.block_above}/out>={c.output_above}/{c.escalate}"
         extra = "+refuse_on_screen" if self.refuse_on_screen else ""
         return f"{self.critique}/{self.on_issue}/r{self.max_rounds}{extra}"
 

@@ -29,6 +29,7 @@ class ScreenResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     risky: bool
+    route: Literal["pass", "block", "uncertain"] | None = None  # the cascade's stage-1 decision
     signals: dict[str, float] = Field(default_factory=dict)
     reasons: list[str] = Field(default_factory=list)
 

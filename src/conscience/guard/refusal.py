@@ -38,5 +38,8 @@ def self_harm_suspected(conversation: list[Message]) -> bool:
     return any(m["role"] == "user" and SELF_HARM.search(m["content"]) for m in conversation)
 
 
-def refusal_with_alternative(conversation: list[Message]) -> str:
-    return CRISIS_REPLY if self_harm_suspected(conversation) else CLINICAL_REPLY
+def refusal_with_alternative(conversation: list[Message], alternative: str | None = None) -> str:
+    """The crisis or clinical refusal; with ``alternative`` (a safer reformulation of the request, from the
+    constitution's data) it ends by offering that, as the ``calibrated_refusal`` principle asks."""
+    reply = CRISIS_REPLY if self_harm_suspected(conversation) else CLINICAL_REPLY
+    return f"{reply} {alternative.strip()}" if alternative and alternative.strip() else reply
