@@ -48,8 +48,8 @@ def main() -> None:
         wall = time.perf_counter() - start
         load_after = os.getloadavg()
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    t = summary["timing"]
-    outside = wall - t["model_s"] - t["judge_s"] - t["model_load_s"]
+    t = summary.timing
+    outside = wall - t.model_s - t.judge_s - t.model_load_s
     print(f"default recipe, first {args.prompts} planned prompts, base {config.base} (max_new_tokens "
           f"{config.sampling.max_new_tokens}, batch {config.sampling.batch_size}), teacher {config.teacher}; "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
@@ -58,10 +58,10 @@ def main() -> None:
     print("| prompts | pairs | quarantined | wall (s) | pairs/min | model calls (s) | judge (s) | model load (s) | "
           "export (s) | other (s) | overhead (excl. load) | overhead (incl. load) |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    quarantined = sum(summary["quarantine"].values())
-    print(f"| {summary['prompts_in_run']} | {summary['pairs']} | {quarantined} | {wall:.1f} | {summary['pairs'] / wall * 60:.1f} | "
-          f"{t['model_s']:.1f} | {t['judge_s']:.1f} | {t['model_load_s']:.1f} | {t['export_s']:.1f} | "
-          f"{outside - t['export_s']:.1f} | {outside / wall:.1%} | {(outside + t['model_load_s']) / wall:.1%} |")
+    quarantined = sum(summary.quarantine.values())
+    print(f"| {summary.prompts_in_run} | {summary.pairs} | {quarantined} | {wall:.1f} | {summary.pairs / wall * 60:.1f} | "
+          f"{t.model_s:.1f} | {t.judge_s:.1f} | {t.model_load_s:.1f} | {t.export_s:.1f} | "
+          f"{outside - t.export_s:.1f} | {outside / wall:.1%} | {(outside + t.model_load_s) / wall:.1%} |")
 
 
 if __name__ == "__main__":

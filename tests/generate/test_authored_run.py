@@ -31,13 +31,13 @@ def test_authored_run_exports_pairs_with_provenance_and_resumes_as_a_no_op(recip
     config = load_spec(recipe)
     judge = FakeJudge(unsafe={"cu-001", "cu-002", "cu-003", "cu-004", "cu-013", "cu-014", "cu-020", "cu-030"})
     partial = run_generate(config, tmp_path / "run", judge=judge, limit=2)
-    assert partial["partial"] and partial["prompts_in_run"] == 2
+    assert partial.partial and partial.prompts_in_run == 2
     summary = run_generate(config, tmp_path / "run", judge=judge)
-    assert summary["stages"]["sample"] == {"done_before": 2, "computed_this_run": 2}  # the full run continued the partial one
+    assert summary.stages["sample"].model_dump() == {"done_before": 2, "computed_this_run": 2}  # the full run continued the partial one
 
-    assert summary["sources"]["curated"]["pairs"] == 3 and summary["pairs"] == 3
-    assert summary["quarantine"] == {"revise: no authored revision": 1}  # the user's prompt has no authored reference
-    assert summary["redactions"]["prompts"] == {"email": 1, "mrn": 1}
+    assert summary.sources["curated"].pairs == 3 and summary.pairs == 3
+    assert summary.quarantine == {"revise: no authored revision": 1}  # the user's prompt has no authored reference
+    assert summary.redactions.prompts == {"email": 1, "mrn": 1}
     store_text = (tmp_path / "run" / "store.jsonl").read_text()
     assert "55512345" not in store_text and "pat@example.org" not in store_text and "4 g/day" in store_text
     quarantined = [json.loads(line) for line in (tmp_path / "run" / "quarantine.jsonl").read_text().splitlines()]
@@ -60,8 +60,8 @@ def test_authored_run_exports_pairs_with_provenance_and_resumes_as_a_no_op(recip
 
     before = (tmp_path / "run" / "store.jsonl").read_bytes()
     again = run_generate(config, tmp_path / "run", judge=FakeJudge())
-    assert all(stage["computed_this_run"] == 0 for stage in again["stages"].values())
-    assert again["models"]["base"]["cache_this_run"] is None  # the base model was not even loaded
+    assert all(stage.computed_this_run == 0 for stage in again.stages.values())
+    assert again.models.base.cache_this_run is None  # the base model was not even loaded
     assert (tmp_path / "run" / "store.jsonl").read_bytes() == before
 
 
@@ -100,6 +100,6 @@ def test_filters_drop_pairs_and_count_them(recipe, tmp_path):
     drawn = [json.loads(line)["provenance"]["source_id"] for line in (tmp_path / "run" / "store.jsonl").read_text().splitlines()
              if '"stage": "pair"' in line]
     flagged = sum(pid in unsafe for pid in drawn)
-    assert summary["filters"]["dropped"] == {k: v for k, v in {"revision still fails the judge": flagged,
+    assert summary.filters.dropped == {k: v for k, v in {"revision still fails the judge": flagged,
                                                                 "nothing at issue": len(drawn) - flagged}.items() if v}
-    assert summary["pairs"] == 0 and summary["dataset"]["path"] is None
+    assert summary.pairs == 0 and summary.dataset.path is None

@@ -28,7 +28,7 @@ from conscience.generate.config import GenerateConfig
 from conscience.generate.critique import Critique
 from conscience.generate.export import export_dataset
 from conscience.generate.sources import PlannedPrompt, build_plan
-from conscience.generate.summary import build_summary
+from conscience.generate.summary import GenerateSummary, build_summary
 from conscience.generate.teachers import Job, Outcome, Teachers
 from conscience.jsonl import JsonlStore, write_jsonl
 from conscience.models import Completion, GenerationParams, load_model
@@ -217,8 +217,8 @@ class Run:
                     advance()
 
 
-def run_generate(config: GenerateConfig, run_dir: str | Path, *, limit: int | None = None, judge=None) -> dict:
-    """Run (or resume) the recipe in ``run_dir``; ``limit`` processes only the first N planned prompts.
+def run_generate(config: GenerateConfig, run_dir: str | Path, *, limit: int | None = None, judge=None) -> GenerateSummary:
+    """Run (or resume) the spec in ``run_dir``; ``limit`` processes only the first N planned prompts.
     ``judge`` replaces the default judge (``conscience.judge.load_judge()``). Returns the summary, which
     is also written to ``run_dir/summary.json``."""
     start = time.perf_counter()

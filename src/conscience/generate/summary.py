@@ -1,11 +1,14 @@
 """The run summary: counts from the store (so a resumed run reports its whole history), plus what this
-invocation did (cache hits, seconds). Written to ``summary.json`` and printed as rich tables."""
+invocation did (cache hits, seconds). A typed record (``GenerateSummary``), written to ``summary.json`` and
+printed as rich tables."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
@@ -17,6 +20,121 @@ if TYPE_CHECKING:
     from conscience.generate.pipeline import Run
 
 STAGES = ("sample", "critique", "revise", "pair")
+
+
+class SourceCounts(BaseModel):
+    """One prompt source: its pool, what the plan asked of it, and how its prompts fared stage by stage."""
+
+    pool: int
+    excluded_held_out: int
+    requested: int
+    repeated_draws: int
+    in_run: int
+    sample: int
+    critique: int
+    revise: int
+    pair: int
+    quarantined: int
+    dropped: int
+    pairs: int
+
+
+class Filters(BaseModel):
+    drop_revision_fails_judge: bool
+    drop_nothing_at_issue: bool
+    dropped: dict[str, int]
+
+
+class Redactions(BaseModel):
+    """PHI redactions by kind, in the prompts, the base replies and the revisions."""
+
+    prompts: dict[str, int]
+    responses: dict[str, int]
+    revisions: dict[str, int]
+    total: int
+
+
+class Contamination(BaseModel):
+    """The held-out check: what was compared, how, the closest match, and the prompts left out."""
+
+    checked_prompts: int
+    held_out_items: int
+    method: str
+    closest: str
+    excluded: list[dict[str, str]]
+
+
+class RoleUsage(BaseModel):
+    """Tokens over the whole run; cost in US dollars, or ``unknown``/``n/a (authored)``; cache hits of this invocation."""
+
+    spec: str
+    calls: int
+    cached_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float | str
+    cache_this_run: dict[str, int] | None
+
+
+class ModelUsage(BaseModel):
+    base: RoleUsage
+    critic: RoleUsage
+    reviser: RoleUsage
+    judge_calls_this_run: int
+
+
+class StageCounts(BaseModel):
+    done_before: int
+    computed_this_run: int
+
+
+class Timing(BaseModel):
+    """Seconds of this invocation, split into model calls, judge calls, loading, export and the pipeline's own overhead."""
+
+    wall_s: float
+    model_s: float
+    judge_s: float
+    model_load_s: float
+    export_s: float
+    overhead_s: float
+    overhead_fraction: float
+
+
+class ExportCounts(BaseModel):
+    """The exported dataset: its folder (None before the first pair) and rows per split."""
+
+    path: str | None
+    train: int
+    validation: int
+    kto_rows: int | None = None
+    note: str | None = None
+
+
+class GenerateSummary(BaseModel):
+    """What a generate run made (``summary.json``). Counts cover the run directory's whole history; cache hits,
+    judge calls and timing cover this invocation."""
+
+    run_dir: str
+    partial: bool
+    planned_prompts: int
+    prompts_in_run: int
+    pairs: int
+    constitution: dict[str, str]
+    teacher_provenance: dict[str, str]
+    sources: dict[str, SourceCounts]
+    principles_at_issue: dict[str, int]
+    quarantine: dict[str, int]
+    filters: Filters
+    redactions: Redactions
+    contamination: Contamination
+    models: ModelUsage
+    stages: dict[str, StageCounts]
+    timing: Timing
+    dataset: ExportCounts
+
+    def write(self, path: Path) -> None:
+        """As JSON; keys a run did not fill (``kto_rows`` before the first export) are left out, not written as null."""
+        path.write_text(json.dumps(self.model_dump(mode="json", exclude_unset=True), indent=2) + "\n", encoding="utf-8")
 
 
 def _reason_group(row: dict) -> str:
@@ -35,7 +153,7 @@ def _role(spec: str, usage: Usage, run: "Run", model) -> dict:
 
 
 def build_summary(run: "Run", plan: Plan, constitution: dict, dataset: dict, *, done_before: dict[str, int], partial: bool,
-                  wall_s: float, export_s: float) -> dict:
+                  wall_s: float, export_s: float) -> GenerateSummary:
     sources = {name: {"pool": c.pool, "excluded_held_out": c.excluded, "requested": c.requested, "repeated_draws": c.repeats,
                       "in_run": 0, **{s: 0 for s in STAGES}, "quarantined": 0, "dropped": 0, "pairs": 0}
                for name, c in plan.sources.items()}
@@ -75,7 +193,7 @@ def build_summary(run: "Run", plan: Plan, constitution: dict, dataset: dict, *, 
     judge_s = judge.seconds if judge else 0.0
     load_s = run.load_seconds + teachers.load_seconds
     overhead_s = max(wall_s - model_s - judge_s - load_s, 0.0)
-    summary = {
+    summary = GenerateSummary.model_validate({
         "run_dir": str(run.run_dir), "partial": partial, "planned_prompts": len(plan.entries), "prompts_in_run": len(run.entries),
         "pairs": sum(c["pairs"] for c in sources.values()), "constitution": constitution,
         "teacher_provenance": teachers.provenance(),
@@ -97,8 +215,8 @@ def build_summary(run: "Run", plan: Plan, constitution: dict, dataset: dict, *, 
                    "model_load_s": round(load_s, 2), "export_s": round(export_s, 2), "overhead_s": round(overhead_s, 2),
                    "overhead_fraction": round(overhead_s / wall_s, 4) if wall_s else 0.0},
         "dataset": dataset,
-    }
-    (run.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    })
+    summary.write(run.run_dir / "summary.json")
     return summary
 
 
@@ -111,32 +229,31 @@ def _table(title: str, headers: list[str], rows: list[list]) -> Table:
     return table
 
 
-def print_summary(summary: dict, console: Console) -> None:
+def print_summary(summary: GenerateSummary, console: Console) -> None:
     """The summary as tables: sources, principles at issue, quarantine, redactions, models, timing."""
-    src = summary["sources"]
     console.print(_table("Prompts and pairs by source", ["source", "pool", "requested", "repeats", "in run", "sampled",
                                                          "quarantined", "dropped", "pairs"],
-                         [[n, c["pool"], c["requested"], c["repeated_draws"], c["in_run"], c["sample"], c["quarantined"],
-                           c["dropped"], c["pairs"]] for n, c in src.items()]))
+                         [[n, c.pool, c.requested, c.repeated_draws, c.in_run, c.sample, c.quarantined, c.dropped, c.pairs]
+                          for n, c in summary.sources.items()]))
     console.print(_table("Principles at issue (kept pairs)", ["principle", "pairs"],
-                         [[k, v] for k, v in summary["principles_at_issue"].items()] or [["(none)", 0]]))
+                         [[k, v] for k, v in summary.principles_at_issue.items()] or [["(none)", 0]]))
     console.print(_table("Quarantined (see quarantine.jsonl)", ["stage: reason", "items"],
-                         [[k, v] for k, v in summary["quarantine"].items()] or [["(none)", 0]]))
-    red = summary["redactions"]
-    kinds = sorted({k for part in ("prompts", "responses", "revisions") for k in red[part]})
+                         [[k, v] for k, v in summary.quarantine.items()] or [["(none)", 0]]))
+    red = summary.redactions
+    kinds = sorted({*red.prompts, *red.responses, *red.revisions})
     console.print(_table("PHI redactions", ["kind", "prompts", "responses", "revisions"],
-                         [[k, red["prompts"].get(k, 0), red["responses"].get(k, 0), red["revisions"].get(k, 0)] for k in kinds]
+                         [[k, red.prompts.get(k, 0), red.responses.get(k, 0), red.revisions.get(k, 0)] for k in kinds]
                          or [["(none)", 0, 0, 0]]))
-    models = summary["models"]
+    roles = {"base": summary.models.base, "critic": summary.models.critic, "reviser": summary.models.reviser}
     console.print(_table("Models", ["role", "spec", "calls", "cached", "tokens in", "tokens out", "cost (USD)", "cache hits/misses (this run)"],
-                         [[role, m["spec"], m["calls"], m["cached_calls"], m["prompt_tokens"], m["completion_tokens"], m["cost_usd"],
-                           f"{m['cache_this_run']['hits']}/{m['cache_this_run']['misses']}" if m["cache_this_run"] else "-"]
-                          for role, m in models.items() if isinstance(m, dict)]))
-    t, d = summary["timing"], summary["dataset"]
-    console.print(f"pairs: {summary['pairs']}  (train {d['train']}, validation {d['validation']})  dataset: {d['path']}")
-    contamination = summary["contamination"]
-    console.print(f"held-out check ({contamination['method']}): {len(contamination['excluded'])} prompt(s) excluded; "
-                  f"closest: {contamination['closest']}")
-    console.print(f"wall {t['wall_s']} s (models {t['model_s']} s, judge {t['judge_s']} s, loading {t['model_load_s']} s, "
-                  f"export {t['export_s']} s; pipeline overhead {t['overhead_fraction']:.1%})"
-                  + ("  [partial run: --limit]" if summary["partial"] else ""))
+                         [[role, m.spec, m.calls, m.cached_calls, m.prompt_tokens, m.completion_tokens, m.cost_usd,
+                           f"{m.cache_this_run['hits']}/{m.cache_this_run['misses']}" if m.cache_this_run else "-"]
+                          for role, m in roles.items()]))
+    t, d = summary.timing, summary.dataset
+    console.print(f"pairs: {summary.pairs}  (train {d.train}, validation {d.validation})  dataset: {d.path}")
+    contamination = summary.contamination
+    console.print(f"held-out check ({contamination.method}): {len(contamination.excluded)} prompt(s) excluded; "
+                  f"closest: {contamination.closest}")
+    console.print(f"wall {t.wall_s} s (models {t.model_s} s, judge {t.judge_s} s, loading {t.model_load_s} s, "
+                  f"export {t.export_s} s; pipeline overhead {t.overhead_fraction:.1%})"
+                  + ("  [partial run: --limit]" if summary.partial else ""))

@@ -13,9 +13,10 @@ from pydantic import BaseModel, ValidationError
 from conscience.errors import ConscienceError
 from conscience.evaluate.asclepius import SafetySummary
 from conscience.evaluate.utility import UtilitySummary
+from conscience.generate import GenerateSummary
 from conscience.recipe.config import Recipe
 from conscience.recipe.stages import StageResult
-from conscience.report import (VariantVerdict, coverage_cell, helpfulness_cell, medqa_cell, render_reports, safety_cells,
+from conscience.report import (Criteria, VariantVerdict, coverage_cell, helpfulness_cell, medqa_cell, render_reports, safety_cells,
                                surface_bars, tradeoff)
 
 SAMPLES_PER_SURFACE = 1
@@ -35,6 +36,20 @@ def _read(path: Path, model: type[BaseModel] | None = None) -> dict:
             raise ConscienceError(f"not a {model.__name__}: {first['msg']}", where=path,
                                   field=".".join(str(p) for p in first["loc"]) or None) from None
     return data
+
+
+def read_summaries(generated: StageResult, variants: list) -> tuple[dict, dict[str, dict], dict[str, dict]]:
+    """Every stage summary the report reads (generate's, then each variant's safety and utility), each checked against
+    its stage's record before any figure is computed, so a missing one fails naming its file."""
+    generate = _read(generated.folder / "summary.json", GenerateSummary)
+    safety = {v.name: _read(v.safety.folder / "summary.json", SafetySummary) for v in variants}
+    utility = {v.name: _read(v.utility.folder / "summary.json", UtilitySummary) for v in variants}
+    return generate, safety, utility
+
+
+def verdict_criteria(recipe: Recipe) -> Criteria:
+    """The recipe's ``criteria`` section as the record the verdict applies."""
+    return Criteria(**recipe.criteria.model_dump())
 
 
 def _items(folder: Path) -> dict[str, dict]:
@@ -122,26 +137,29 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
 
     plots_dir = run_dir / "plots"
     plots_dir.mkdir(exist_ok=True)
-    safety = {v.name: _safety_view(_read(v.safety.folder / "summary.json", SafetySummary)) for v in variants}
-    utility = {v.name: _utility_view(_read(v.utility.folder / "summary.json", UtilitySummary)) for v in variants}
+    gen_summary, safety_summaries, utility_summaries = read_summaries(generated, variants)
+    criteria = verdict_criteria(recipe)
+    safety = {name: _safety_view(summary) for name, summary in safety_summaries.items()}
+    utility = {name: _utility_view(summary) for name, summary in utility_summaries.items()}
     items = {v.name: _items(v.safety.folder) for v in variants}
     base_flags = {i: r["unsafe"] for i, r in items["base"].items() if r["surface"] != "safe_control"}
     coverage = _coverage(recipe)
     rows, notes, training = [], [], {}
     for v in variants[1:]:
         flags = {i: r["unsafe"] for i, r in items[v.name].items() if r["surface"] != "safe_control"}
-        cells = safety_cells(safety["base"]["unsafe"]["rate"], safety[v.name]["unsafe"]["rate"], base_flags, flags, recipe.seed)
-        comparison = compare_runs(variants[0].utility.folder, v.utility.folder)
+        cells = safety_cells(criteria, safety["base"]["unsafe"]["rate"], safety[v.name]["unsafe"]["rate"], base_flags, flags, recipe.seed)
+        comparison = compare_runs(variants[0].utility.folder, v.utility.folder, margin=criteria.medqa_max_drop_points / 100)
         u_base, u_var = utility["base"], utility[v.name]
         low, high = comparison.difference_ci
-        cells.append(medqa_cell(comparison.verdict, f"{u_var['acc']:.3f} vs base {u_base['acc']:.3f} "
-                                        f"(difference {100 * comparison.difference:+.1f} points, {comparison.metric})",
-                                        f"[{100 * low:+.1f}, {100 * high:+.1f}] points",
-                                        f"{recipe.evaluate.utility.method} scoring on {u_base['n']} questions, paired comparison; "
-                                        f"base {u_base['status']}, variant {u_var['status']}"))
+        cells.append(medqa_cell(criteria, comparison.verdict,
+                                f"{u_var['acc']:.3f} vs base {u_base['acc']:.3f} "
+                                f"(difference {100 * comparison.difference:+.1f} points, {comparison.metric})",
+                                f"[{100 * low:+.1f}, {100 * high:+.1f}] points",
+                                f"{recipe.evaluate.utility.method} scoring on {u_base['n']} questions, paired comparison; "
+                                f"base {u_base['status']}, variant {u_var['status']}"))
         floor = safety[v.name]["helpfulness_floor"]
-        cells.append(helpfulness_cell(floor["rate"], floor["ci_low"], floor["ci_high"], floor["n"]))
-        cells.append(coverage_cell(coverage))
+        cells.append(helpfulness_cell(criteria, floor["rate"], floor["ci_low"], floor["ci_high"], floor["n"]))
+        cells.append(coverage_cell(criteria, coverage))
         rows.append(VariantVerdict(variant=v.name, model_spec=v.model_spec, cells=cells))
         run_info = v.train.info if v.train else {}
         curves = v.train.folder / "curves.png"
@@ -161,7 +179,6 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
     notes.append(f"Judge reliability (gold held-out part, n={calibration['n']}, no LLM judge): Cohen's kappa on 'unsafe' "
                  f"{calibration['unsafe_kappa']:.3f} overall but {calibration['unsafe_kappa_real_replies']:.3f} on real SmolLM2 "
                  f"replies (n={calibration['n_real_replies']}); unsafe rates of garbled small-model output are noisy.")
-    gen_summary = _read(generated.folder / "summary.json")
     report = {
         "run_id": run_dir.name, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "recipe": json.loads(recipe.model_dump_json()),
         "variants": [{"name": v.name, "model_spec": v.model_spec, "adapter": str(v.adapter) if v.adapter else None,
@@ -178,10 +195,10 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
         "provenance": {
             "constitution": constitution_id, "base_model": recipe.base_model, "seed": recipe.seed,
             "python": platform.python_version(), "generate": {"stage": str(generated.folder), "summary": gen_summary},
-            "teacher_note": gen_summary.get("teacher_note") or "Teacher provenance: see generate.summary (authored vs model-generated).",
-            "judge": _read(variants[0].safety.folder / "summary.json").get("provenance", {}).get("judge"),
+            "teacher_note": "Teacher provenance: see generate.summary (authored vs model-generated).",
+            "judge": safety_summaries["base"]["provenance"].get("judge"),
             "judge_calibration": calibration,
-            "software": _read(variants[0].safety.folder / "summary.json").get("provenance", {}).get("software"),
+            "software": safety_summaries["base"]["provenance"].get("software"),
         },
     }
     surface_bars(safety, plots_dir / "surfaces.png")

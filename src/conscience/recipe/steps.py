@@ -27,7 +27,7 @@ def run_generate_stage(config, folder: Path, limit: int | None) -> dict:
     from conscience.generate import run_generate
 
     summary = run_generate(config, folder, limit=limit)
-    return {"pairs": summary.get("pairs", {}), "dataset": str(folder / "dataset")}
+    return {"pairs": summary.pairs, "dataset": str(folder / "dataset")}
 
 
 def train_config(recipe: Recipe, method: str):

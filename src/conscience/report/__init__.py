@@ -2,7 +2,7 @@
 
 from conscience.report.plots import surface_bars, tradeoff
 from conscience.report.render import render_reports
-from conscience.report.verdict import Cell, VariantVerdict, coverage_cell, helpfulness_cell, medqa_cell, safety_cells
+from conscience.report.verdict import Cell, Criteria, VariantVerdict, coverage_cell, helpfulness_cell, medqa_cell, safety_cells
 
-__all__ = ["Cell", "VariantVerdict", "coverage_cell", "helpfulness_cell", "medqa_cell", "render_reports", "safety_cells",
+__all__ = ["Cell", "Criteria", "VariantVerdict", "coverage_cell", "helpfulness_cell", "medqa_cell", "render_reports", "safety_cells",
            "surface_bars", "tradeoff"]

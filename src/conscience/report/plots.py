@@ -12,6 +12,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 COLORS = ["#6b7280", "#2563eb", "#16a34a", "#d97706", "#9333ea"]
 
 
+def _whiskers(point: float, low: float, high: float) -> tuple[float, float]:
+    """Distances from the point to its CI bounds. A bound that rounding put a hair inside the point (1.0 with a
+    CI up to 0.9999999999999999) gives 0, not the negative length matplotlib refuses."""
+    return max(point - low, 0.0), max(high - point, 0.0)
+
+
 def surface_bars(safety: dict[str, dict], out: Path) -> Path:
     """Grouped bars: unsafe rate per surface, one bar per variant, 95% CI whiskers."""
     variants = list(safety)
@@ -21,7 +27,7 @@ def surface_bars(safety: dict[str, dict], out: Path) -> Path:
     for index, variant in enumerate(variants):
         per = safety[variant]["per_surface"]
         rates = [per[s]["rate"] for s in surfaces]
-        errors = [[per[s]["rate"] - per[s]["ci_low"] for s in surfaces], [per[s]["ci_high"] - per[s]["rate"] for s in surfaces]]
+        errors = [list(side) for side in zip(*(_whiskers(per[s]["rate"], per[s]["ci_low"], per[s]["ci_high"]) for s in surfaces))]
         xs = [i + (index - (len(variants) - 1) / 2) * width for i in range(len(surfaces))]
         ax.bar(xs, rates, width, yerr=errors, capsize=3, label=variant, color=COLORS[index % len(COLORS)])
     ax.set_xticks(range(len(surfaces)), [s.replace("_", "\n") for s in surfaces])
@@ -39,8 +45,8 @@ def tradeoff(points: list[dict], out: Path) -> Path:
     """One point per variant: x = MedQA accuracy, y = overall unsafe rate, both with 95% CIs; chance line."""
     fig, ax = plt.subplots(figsize=(6.4, 4.6), dpi=110)
     for index, p in enumerate(points):
-        ax.errorbar(p["acc"], p["unsafe"], xerr=[[p["acc"] - p["acc_low"]], [p["acc_high"] - p["acc"]]],
-                    yerr=[[p["unsafe"] - p["unsafe_low"]], [p["unsafe_high"] - p["unsafe"]]],
+        ax.errorbar(p["acc"], p["unsafe"], xerr=[[e] for e in _whiskers(p["acc"], p["acc_low"], p["acc_high"])],
+                    yerr=[[e] for e in _whiskers(p["unsafe"], p["unsafe_low"], p["unsafe_high"])],
                     fmt="o", capsize=4, markersize=9, color=COLORS[index % len(COLORS)], label=p["variant"])
     if points and points[0].get("chance") is not None:
         ax.axvline(points[0]["chance"], linestyle="--", color="#9ca3af", label="chance (1/k)")
