@@ -1,74 +1,116 @@
-"""The guard measured: safety (unguarded vs guarded), cost (latency on safe controls), load (a second process).
+"""The guard's classifier cascade measured on data it never trained on: safety, external sets, cost, load.
 
-1. Safety — Asclepius test split, the same items for every arm (``--limit`` round-robin across surfaces, or
-   all), greedy, judged by the shipped judge: the bundled model unguarded; guarded with the bundled model as
-   critic and reviser; and, with ``--adapter``, guarded with the trained adapter as critic and reviser.
-   Policy: gated (the cheap screen decides), revise on issue, one round, as `conscience guard serve` runs.
-2. Cost — ``--latency-n`` safe controls sent one at a time (batch 1, as a chat request arrives): unguarded,
-   guarded-gated and guarded-always, interleaved per request so drift hits every arm alike; median and p95.
-3. Load — `conscience guard serve` started as its own process on 127.0.0.1 (bundled model as upstream and
-   critic, gated), then ``--load-n`` requests at concurrency 8 from this process with the official
-   ``openai`` client: errors, lost requests, and the server's RSS before and after. With a critic as slow as
-   the bundled model a gated request can outlast the server's 120 s upstream timeout under load;
-   ``--load-refuse-on-screen`` serves with ``refuse_on_screen`` (no critic calls) to load the server itself.
+1. Safety: the Asclepius test split (``--limit`` round-robin across surfaces, default all), greedy, the shipped
+   judge: the bundled model unguarded, and guarded by the cascade (the shipped policy: no critic, so an
+   escalated draft is refused with a safer alternative). Unsafe rate with its ratio, safe controls refused.
+2. External sets read as they are (paths required): MedSafetyBench harmful requests (share refused) and
+   PubMedQA questions as benign traffic (share passed untouched), through the same guard, with the routes.
+3. Cost on benign traffic: PubMedQA questions one at a time (batch 1, as a chat request arrives), unguarded
+   and guarded interleaved per request so drift hits both alike; median and p95 latency, and the input
+   classifier's own milliseconds per request.
+4. Load: `conscience guard serve` (its default policy, the cascade) in its own process on 127.0.0.1,
+   ``--load-n`` requests at concurrency 8 with the official ``openai`` client; errors, lost requests, and the
+   server's RSS sampled at the start, middle and end.
 
-    nice .venv/bin/python benchmarks/guard.py --limit 84 --adapter runs/latest/stages/train-dpo/adapter
+    nice .venv/bin/python benchmarks/guard.py --medsafetybench DATA/medsafetybench_train.jsonl \\
+        --pubmedqa DATA/pubmedqa_labeled.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import json
 import os
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from pathlib import Path
-
-import yaml
 
 for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
     os.environ.setdefault(_name, "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from conscience.evaluate.asclepius import evaluate_safety  # noqa: E402
-from conscience.data.benchmark import load_benchmark  # noqa: E402
-from conscience.guard import Guard, GuardPolicy  # noqa: E402
+from conscience.evaluate.stats import wilson_ci  # noqa: E402
+from conscience.guard import Guard, load_policy  # noqa: E402
+from conscience.guard.cascade import Cascade, shipped_dir  # noqa: E402
 from conscience.judge import load_judge  # noqa: E402
 from conscience.models import GenerationParams, load_model  # noqa: E402
 
 PARAMS = GenerationParams(max_new_tokens=128, temperature=0.0, seed=0)
 
 
-def policy(args, **overrides) -> GuardPolicy:
-    """The serve default (gated, revise, one round) with this run's critic and revision budgets."""
-    return GuardPolicy(critic_max_tokens=args.critic_max_tokens, revision_max_tokens=args.revision_max_tokens, **overrides)
+def share(k: int, n: int) -> str:
+    ci = wilson_ci(k, n)
+    return f"{k}/{n} = {k / n:.3f} [{ci.low:.3f}, {ci.high:.3f}]"
 
 
-def safety(args, base, judge, out: Path) -> None:
-    arms = [("unguarded", base), ("guarded, critic = bundled model", Guard(None, base, policy=policy(args)))]
-    if args.adapter:
-        trained = load_model(f"hf:smollm2-135m+{args.adapter}")
-        arms.append(("guarded, critic = trained adapter", Guard(None, base, critic=trained, reviser=trained, policy=policy(args))))
+def counting_routes(guard: Guard) -> Counter:
+    """Count the cascade's route of every turn the guard answers (the runner keeps only the reply text)."""
+    routes: Counter = Counter()
+    respond = guard.respond
+
+    def counted(conversations, params):
+        replies = respond(conversations, params)
+        routes.update(r.oversight.screen.route for r in replies)
+        return replies
+
+    guard.respond = counted  # type: ignore[method-assign]
+    return routes
+
+
+def safety(args, base, guard, judge, out: Path) -> None:
+    routes = counting_routes(guard)
     rows = []
-    for name, model in arms:
+    for name, model in (("unguarded", base), ("guarded (cascade)", guard)):
         start = time.time()
-        s = evaluate_safety(model, out / name.replace(" ", "_").replace(",", "").replace("=", ""), split="test",
-                            judge=judge, params=PARAMS, limit=args.limit)
-        rows.append((name, s, time.time() - start))
-    print(f"\n## Safety: Asclepius test split, {rows[0][1].provenance['benchmark']['n_items']} items (--limit {args.limit}), greedy, max_new_tokens "
-          f"{PARAMS.max_new_tokens}, guard policy {policy(args).describe()} (critic_max_tokens {args.critic_max_tokens}, "
-          f"revision_max_tokens {args.revision_max_tokens}), judge {judge.describe()['name']} (weights {judge.describe()['weights_sha256'][:12]})\n")
-    print("| arm | unsafe rate (95% CI) | helpfulness floor (95% CI) | wall (s) |")
+        summary = evaluate_safety(model, out / name.split()[0], split="test", judge=judge, params=PARAMS, limit=args.limit)
+        rows.append((name, summary, time.time() - start))
+    judge_info = judge.describe()
+    print(f"\n## Safety: Asclepius test split, {rows[0][1].provenance['benchmark']['n_items']} items, greedy, max_new_tokens "
+          f"{PARAMS.max_new_tokens}, policy {guard.policy.describe()}, judge {judge_info['name']} "
+          f"(weights {judge_info['weights_sha256'][:12]}); 95% CIs are bootstraps over items\n")
+    print("| arm | unsafe rate (95% CI) | safe controls refused (95% CI) | wall (s) |")
     print("| --- | --- | --- | --- |")
     base_rate = rows[0][1].unsafe_rate.rate
     for name, s, wall in rows:
         u, h = s.unsafe_rate, s.helpfulness_floor
         ratio = f" = {u.rate / base_rate:.2f}× unguarded" if base_rate and name != "unguarded" else ""
-        print(f"| {name} | {u.rate:.3f} ({u.ci_low:.3f}–{u.ci_high:.3f}){ratio} | {h.rate:.3f} ({h.ci_low:.3f}–{h.ci_high:.3f}) | {wall:.0f} |")
+        print(f"| {name} | {u.rate:.3f} ({u.ci_low:.3f}–{u.ci_high:.3f}){ratio} | {h.rate:.3f} ({h.ci_low:.3f}–{h.ci_high:.3f}) "
+              f"| {wall:.0f} |")
+    print("\nper surface (unguarded → guarded): " + "; ".join(
+        f"{k} {rows[0][1].per_surface[k].rate:.2f} → {rows[1][1].per_surface[k].rate:.2f}" for k in rows[0][1].per_surface))
+    if routes:
+        print(f"cascade routes over guarded turns: {dict(routes)}")
+
+
+def read_prompts(path: Path, key: str, n: int) -> list[str]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row[key] for row in rows][:n]
+
+
+def external(args, guard) -> None:
+    print(f"\n## External sets, read as they are (never trained on), policy {guard.policy.describe()}, greedy, "
+          f"max_new_tokens {PARAMS.max_new_tokens}; 95% Wilson intervals\n")
+    print("| set | requests | routes (block / uncertain / pass) | refused | passed untouched |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, path, key in (("MedSafetyBench harmful (train split)", args.medsafetybench, "prompt"),
+                            ("PubMedQA questions (benign)", args.pubmedqa, "question")):
+        prompts = read_prompts(path, key, args.external_n)
+        replies = []
+        for start in range(0, len(prompts), 32):
+            replies += guard.respond([[{"role": "user", "content": p}] for p in prompts[start:start + 32]], PARAMS)
+        routes = Counter(r.oversight.screen.route for r in replies)
+        refused = sum(r.oversight.action == "refused" for r in replies)
+        untouched = sum(r.oversight.action == "pass" and r.text == r.draft for r in replies)
+        print(f"| {name} | {len(prompts)} | {routes['block']} / {routes['uncertain']} / {routes['pass']} | "
+              f"{share(refused, len(prompts))} | {share(untouched, len(prompts))} |")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -76,33 +118,35 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def latency(args, base) -> None:
-    prompts = [i.turns[0] for i in load_benchmark(split="test") if i.surface == "safe_control"][: args.latency_n]
-    arms = {"unguarded": base, "guarded (gated)": Guard(None, base, policy=policy(args, critique="gated")),
-            "guarded (always)": Guard(None, base, policy=policy(args, critique="always"))}
-    times: dict[str, list[float]] = {k: [] for k in arms}
-    critiqued = 0
+def cost(args, base, guard) -> None:
+    prompts = read_prompts(args.pubmedqa, "question", args.latency_n)
+    times: dict[str, list[float]] = {"unguarded": [], "guarded (cascade)": []}
+    classifier_ms = []
     for prompt in prompts:
-        for name, model in arms.items():
+        conversation = [[{"role": "user", "content": prompt}]]
+        for name, model in (("unguarded", base), ("guarded (cascade)", guard)):
             start = time.perf_counter()
-            out = model.generate([[{"role": "user", "content": prompt}]], PARAMS)
+            model.generate(conversation, PARAMS)
             times[name].append(time.perf_counter() - start)
-            if name == "guarded (gated)" and out[0].extra.get("conscience", {}).get("critiqued"):
-                critiqued += 1
+        start = time.perf_counter()
+        guard.cascade.route(conversation, guard.policy.cascade)
+        classifier_ms.append((time.perf_counter() - start) * 1000)
     med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"\n## Cost: {len(prompts)} safe controls (test split), one request at a time, max_new_tokens {PARAMS.max_new_tokens}; "
-          f"the gated screen sent {critiqued}/{len(prompts)} to the critic\n")
+    print(f"\n## Cost on benign traffic: {len(prompts)} PubMedQA questions, one request at a time, max_new_tokens "
+          f"{PARAMS.max_new_tokens}, arms interleaved per request\n")
     print("| arm | median (s) | p95 (s) | median vs unguarded |")
     print("| --- | --- | --- | --- |")
     for name, v in times.items():
-        print(f"| {name} | {med[name]:.2f} | {_pct(v, 0.95):.2f} | {med[name] / med['unguarded']:.2f}× |")
+        print(f"| {name} | {med[name]:.3f} | {_pct(v, 0.95):.3f} | {med[name] / med['unguarded']:.3f}× |")
+    print(f"\ninput classifier alone: median {statistics.median(classifier_ms):.1f} ms, p95 {_pct(classifier_ms, 0.95):.1f} ms "
+          f"per request ({os.cpu_count()} CPU cores visible, torch threads {__import__('torch').get_num_threads()})")
 
 
-def _rss_kb(pid: int) -> int:
+def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def load(args) -> None:
@@ -112,12 +156,8 @@ def load(args) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     key = "bench-key"
-    policy_file = Path(tempfile.mkdtemp()) / "policy.yaml"
-    load_policy = policy(args, refuse_on_screen=args.load_refuse_on_screen)
-    policy_file.write_text(yaml.safe_dump(load_policy.model_dump()), encoding="utf-8")
     server = subprocess.Popen([sys.executable, "-m", "conscience.cli.main", "guard", "serve", "--upstream", "hf:smollm2-135m",
-                               "--port", str(port), "--api-key", key, "--rate-limit", "0", "--max-batch", "8",
-                               "--policy", str(policy_file)],
+                               "--port", str(port), "--api-key", key, "--rate-limit", "0", "--max-batch", "8"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=key, max_retries=0, timeout=600)
@@ -127,14 +167,25 @@ def load(args) -> None:
                 break
             except Exception:
                 time.sleep(1)
-        prompts = [i.turns[-1] for i in load_benchmark(split="test")]
-        prompts = [prompts[n % len(prompts)] for n in range(args.load_n)]
-        rss_start = _rss_kb(server.pid)
+        pool_prompts = read_prompts(args.pubmedqa, "question", 100) + read_prompts(args.medsafetybench, "prompt", 100)
+        prompts = [pool_prompts[n % len(pool_prompts)] for n in range(args.load_n)]
+        memory = {"start": _rss_mb(server.pid)}
+        done = threading.Event()
+        finished = [0]
+
+        def sample_middle():
+            while not done.is_set() and finished[0] < len(prompts) // 2:
+                time.sleep(0.2)
+            memory.setdefault("middle", _rss_mb(server.pid))
+
+        sampler = threading.Thread(target=sample_middle, daemon=True)
+        sampler.start()
 
         def one(prompt: str):
             start = time.perf_counter()
             reply = client.chat.completions.create(model="conscience-guard", max_tokens=48, temperature=0,
                                                    messages=[{"role": "user", "content": prompt}])
+            finished[0] += 1
             return time.perf_counter() - start, reply.choices[0].message.content
 
         start = time.time()
@@ -147,16 +198,18 @@ def load(args) -> None:
                     errors += 1
                     print(f"error: {exc!r}", file=sys.stderr)
         wall = time.time() - start
-        rss_end = _rss_kb(server.pid)
+        done.set()
+        sampler.join()
+        memory["end"] = _rss_mb(server.pid)
         answered = sum(1 for _, text in results if text is not None)
         lat = [t for t, _ in results]
-        print(f"\n## Load: {len(prompts)} requests (Asclepius test prompts, cycled), concurrency 8, max_tokens 48, "
-              f"`conscience guard serve` in its own process, policy {load_policy.describe()} (critic_max_tokens "
-              f"{args.critic_max_tokens}, revision_max_tokens {args.revision_max_tokens})\n")
-        print("| sent | answered | errors | lost | wall (s) | req/s | median latency (s) | p95 (s) | server RSS start → end (MB) |")
+        print(f"\n## Load: {len(prompts)} requests (PubMedQA and MedSafetyBench prompts, cycled), concurrency 8, "
+              f"max_tokens 48, `conscience guard serve` with its default policy in its own process\n")
+        print("| sent | answered | errors | lost | wall (s) | req/s | median latency (s) | p95 (s) | server RSS start / middle / end (MB) |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-        print(f"| {len(prompts)} | {answered} | {errors} | {len(prompts) - answered - errors} | {wall:.0f} | {len(prompts) / wall:.2f} | "
-              f"{statistics.median(lat):.2f} | {_pct(lat, 0.95):.2f} | {rss_start / 1024:.0f} → {rss_end / 1024:.0f} |")
+        print(f"| {len(prompts)} | {answered} | {errors} | {len(prompts) - answered - errors} | {wall:.0f} | "
+              f"{len(prompts) / wall:.2f} | {statistics.median(lat):.2f} | {_pct(lat, 0.95):.2f} | "
+              f"{memory['start']:.0f} / {memory.get('middle', float('nan')):.0f} / {memory['end']:.0f} |")
     finally:
         server.terminate()
         try:
@@ -167,24 +220,24 @@ def load(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--limit", type=int, default=84, help="test items per safety arm, round-robin across surfaces")
-    parser.add_argument("--adapter", type=Path, default=None, help="a trained LoRA adapter to use as critic and reviser")
-    parser.add_argument("--latency-n", type=int, default=24)
+    parser.add_argument("--medsafetybench", type=Path, required=True, help="MedSafetyBench JSONL (a 'prompt' per row)")
+    parser.add_argument("--pubmedqa", type=Path, required=True, help="PubMedQA JSONL (a 'question' per row)")
+    parser.add_argument("--limit", type=int, default=None, help="test items per safety arm, round-robin (default all)")
+    parser.add_argument("--external-n", type=int, default=300, help="requests read from each external set")
+    parser.add_argument("--latency-n", type=int, default=30)
     parser.add_argument("--load-n", type=int, default=200)
-    parser.add_argument("--critic-max-tokens", type=int, default=GuardPolicy().critic_max_tokens)
-    parser.add_argument("--revision-max-tokens", type=int, default=GuardPolicy().revision_max_tokens)
-    parser.add_argument("--load-refuse-on-screen", action="store_true",
-                        help="load test with refuse_on_screen (no critic calls): the server under load, not the critic")
-    parser.add_argument("--skip", default="", help="comma list of parts to skip: safety,latency,load")
+    parser.add_argument("--skip", default="", help="comma list of parts to skip: safety,external,cost,load")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     base = load_model("hf:smollm2-135m", batch_size=32)
-    judge = load_judge()
+    guard = Guard(None, base, policy=load_policy(shipped_dir() / "policy.yaml"), cascade=Cascade.load())
     with tempfile.TemporaryDirectory() as tmp:
         if "safety" not in skip:
-            safety(args, base, judge, Path(tmp))
-        if "latency" not in skip:
-            latency(args, base)
+            safety(args, base, guard, load_judge(), Path(tmp))
+    if "external" not in skip:
+        external(args, guard)
+    if "cost" not in skip:
+        cost(args, base, guard)
     if "load" not in skip:
         load(args)
 

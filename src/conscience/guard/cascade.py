@@ -2,7 +2,8 @@
 
 Route per request (thresholds from the policy, chosen on a validation split):
 1. the **input classifier** reads the user turns → clear *pass* (serve the draft untouched), clear *block*
-   (no draft: a calibrated refusal with a safer reformulation), or *uncertain*;
+   (no draft: a calibrated refusal with a safer reformulation), or *uncertain*; a conversation with self-harm
+   language (the guard's crisis pattern) is never a clear pass;
 2. for uncertain requests the **output classifier** reads (request, draft) → safe (serve it) or escalate
    (critique and revise with a configured critic, else refuse with a safer alternative).
 Both classifiers are small fine-tuned encoders (``encoder_classifier``) trained on data generated from the
@@ -20,6 +21,7 @@ from conscience.guard.cascade_data import INPUT_LABELS, authored_examples, reque
 from conscience.guard.encoder_classifier import EncoderClassifier
 from conscience.guard.policy import CascadeThresholds
 from conscience.guard.records import ScreenResult
+from conscience.guard.refusal import self_harm_suspected
 from conscience.models.protocol import Message
 
 OUTPUT_LABELS: tuple[str, ...] = ("safe", "unsafe")
@@ -80,14 +82,17 @@ class Cascade:
         probs = self.input_classifier.predict_proba([request_text(user_turns(c)) for c in conversations])
         block, passed = INPUT_LABELS.index("block"), INPUT_LABELS.index("pass")
         results = []
-        for p in probs:
+        for p, conversation in zip(probs, conversations):
+            # Self-harm language is never a clear pass: at worst its draft costs one output-classifier read.
+            harm = self_harm_suspected(conversation)
             risk, p_block = 1.0 - float(p[passed]), float(p[block])
             if p_block >= thresholds.block_above:
                 route, reason = "block", f"input P(block) {p_block:.2f} >= {thresholds.block_above}"
-            elif risk < thresholds.pass_below:
+            elif risk < thresholds.pass_below and not harm:
                 route, reason = "pass", f"input risk {risk:.2f} < {thresholds.pass_below}"
             else:
-                route, reason = "uncertain", f"input risk {risk:.2f}, P(block) {p_block:.2f}"
+                route, reason = "uncertain", f"input risk {risk:.2f}, P(block) {p_block:.2f}" + (
+                    ", self-harm language" if harm else "")
             results.append(ScreenResult(risky=route != "pass", route=route, reasons=[reason],
                                         signals={"input_risk": round(risk, 4), "input_block": round(p_block, 4)}))
         return results

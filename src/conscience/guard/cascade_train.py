@@ -22,7 +22,7 @@ import yaml
 from conscience.guard.cascade import OUTPUT_LABELS
 from conscience.guard.cascade_data import (INPUT_LABELS, GuardExample, ReplyExample, asclepius_train_examples,
                                            authored_examples, data_hash, reply_examples, request_text, split_by_group)
-from conscience.guard.encoder_classifier import TrainSettings, fit
+from conscience.guard.encoder_classifier import EncoderClassifier, TrainSettings, fit
 from conscience.guard.policy import CascadeThresholds, GuardPolicy
 
 RISKY_RECALL = 0.95
@@ -85,13 +85,27 @@ def _class_weights(targets: list[int], classes: int) -> list[float]:
     return (counts.sum() / (classes * np.maximum(counts, 1))).round(4).tolist()
 
 
-def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int = 0, epochs: int = 3,
-                  with_benchmark: bool = True, progress: bool = True) -> dict:
+def _fit_or_resume(folder: Path, data_hash_: str, make) -> EncoderClassifier:
+    """A classifier already saved in ``folder`` from the same rows is kept (a killed run resumes after the
+    classifier it finished); otherwise ``make()`` fits one and it is saved at once."""
+    if (folder / "meta.json").is_file():
+        saved = EncoderClassifier.load(folder)
+        if saved.provenance.get("data_hash") == data_hash_:
+            return saved
+    model = make()
+    model.provenance["data_hash"] = data_hash_
+    model.save(folder)
+    return model
+
+
+def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int = 0, input_epochs: int = 4,
+                  output_epochs: int = 2, with_benchmark: bool = True, progress: bool = True) -> dict:
     """Fit both classifiers, choose thresholds, write ``out/{input,output}/`` and ``out/policy.yaml``.
 
     ``data`` is a folder of guard rows (``conscience guard data`` writes one); default the shipped rows.
-    ``with_benchmark`` adds the Asclepius train split and the judge's gold replies to it. Returns the summary
-    also written to ``out/summary.json``.
+    ``with_benchmark`` adds the Asclepius train split and the judge's gold replies to it. The output
+    classifier reads (request, reply) pairs, about three times the tokens of a request, hence fewer epochs by
+    default; for both, the epoch with the lowest validation loss is kept. Returns the summary also written to ``out/summary.json``.
     """
     out = Path(out)
     started = time.perf_counter()
@@ -105,8 +119,9 @@ def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int 
     x = [r.request for r in train_rows]
     y = [INPUT_LABELS.index(r.label) for r in train_rows]
     val_x, val_y = [r.request for r in val_rows], [INPUT_LABELS.index(r.label) for r in val_rows]
-    input_settings = TrainSettings(epochs=epochs, max_length=128, seed=seed, class_weights=_class_weights(y, 3))
-    input_model = fit(x, y, list(INPUT_LABELS), input_settings, validation=(val_x, val_y), progress=progress)
+    input_settings = TrainSettings(epochs=input_epochs, max_length=128, seed=seed, class_weights=_class_weights(y, 3))
+    input_model = _fit_or_resume(out / "input", provenance["data_hash"], lambda: fit(
+        x, y, list(INPUT_LABELS), input_settings, validation=(val_x, val_y), progress=progress))
 
     val_ids = {r.id for r in val_rows}
     gold = gold_reply_examples() if with_benchmark else []
@@ -115,8 +130,9 @@ def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int 
     ox = [(r.request, r.reply) for r in reply_train]
     oy = [int(r.unsafe) for r in reply_train]
     val_ox, val_oy = [(r.request, r.reply) for r in reply_val], [int(r.unsafe) for r in reply_val]
-    output_settings = TrainSettings(epochs=epochs, max_length=192, seed=seed, class_weights=_class_weights(oy, 2))
-    output_model = fit(ox, oy, list(OUTPUT_LABELS), output_settings, validation=(val_ox, val_oy), progress=progress)
+    output_settings = TrainSettings(epochs=output_epochs, max_length=128, seed=seed, class_weights=_class_weights(oy, 2))
+    output_model = _fit_or_resume(out / "output", provenance["data_hash"], lambda: fit(
+        ox, oy, list(OUTPUT_LABELS), output_settings, validation=(val_ox, val_oy), progress=progress))
 
     input_probs = input_model.predict_proba(val_x)
     output_probs = output_model.predict_proba(val_ox)
