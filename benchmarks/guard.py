@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import json
 import os
 import socket
 import statistics
@@ -40,6 +39,7 @@ from conscience.evaluate.asclepius import evaluate_safety  # noqa: E402
 from conscience.evaluate.stats import wilson_ci  # noqa: E402
 from conscience.guard import Guard, load_policy  # noqa: E402
 from conscience.guard.cascade import Cascade, shipped_dir  # noqa: E402
+from conscience.jsonl import read_jsonl  # noqa: E402
 from conscience.judge import load_judge  # noqa: E402
 from conscience.models import GenerationParams, load_model  # noqa: E402
 
@@ -91,8 +91,9 @@ def safety(args, base, guard, judge, out: Path) -> None:
 
 
 def read_prompts(path: Path, key: str, n: int) -> list[str]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [row[key] for row in rows][:n]
+    """The first ``n`` rows' ``key`` (read line by line: str.splitlines would also split on U+2028 inside
+    a JSON string, which PubMedQA's abstracts contain)."""
+    return [row[key] for _, row in read_jsonl(path)][:n]
 
 
 def external(args, guard) -> None:
