@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conscience.guard.cascade_data import INPUT_LABELS, authored_examples, request_text
+from conscience.guard.cascade_data import INPUT_LABELS, authored_examples, request_text, user_turns
 from conscience.guard.encoder_classifier import EncoderClassifier
 from conscience.guard.policy import CascadeThresholds
 from conscience.guard.records import ScreenResult
@@ -29,10 +29,6 @@ OUTPUT_LABELS: tuple[str, ...] = ("safe", "unsafe")
 
 def shipped_dir() -> Path:
     return Path(str(resources.files("conscience.guard") / "data" / "cascade"))
-
-
-def user_turns(conversation: list[Message]) -> list[str]:
-    return [m["content"] for m in conversation if m["role"] == "user"] or [""]
 
 
 class SaferAlternatives:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from conscience.errors import ConscienceError
 from conscience.jsonl import read_jsonl
+from conscience.models.protocol import Message
 
 InputLabel = Literal["block", "care", "pass"]
 INPUT_LABELS: tuple[str, ...] = ("block", "care", "pass")
@@ -63,6 +64,11 @@ class GuardExample(BaseModel):
 def request_text(turns: list[str]) -> str:
     """What the classifiers read of a conversation: every user turn, oldest first (Crescendo builds up)."""
     return "\n".join(turns)
+
+
+def user_turns(conversation: list[Message]) -> list[str]:
+    """The user turns of a chat conversation (one empty turn when it has none)."""
+    return [m["content"] for m in conversation if m["role"] == "user"] or [""]
 
 
 def authored_dir() -> Path:

@@ -19,6 +19,7 @@ import numpy as np
 
 from conscience.data import SAFE_CONTROL, load_benchmark
 from conscience.errors import ConscienceError
+from conscience.guard import cascade_data
 from conscience.jsonl import read_jsonl
 from conscience.models.embedding import Encoder
 from conscience.models.protocol import Message
@@ -32,8 +33,8 @@ def default_path() -> Path:
 
 
 def request_text(conversation: list[Message]) -> str:
-    """What the classifier reads: every user turn, oldest first (crescendo attacks build across turns)."""
-    return "\n".join(m["content"] for m in conversation if m["role"] == "user")
+    """What the classifier reads: every user turn, oldest first, as the cascade's classifiers read it."""
+    return cascade_data.request_text(cascade_data.user_turns(conversation))
 
 
 def weights_hash(coef: list[float], intercept: float) -> str:
