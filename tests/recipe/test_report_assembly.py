@@ -90,7 +90,7 @@ def no_calibration(monkeypatch):
     """The shipped judge's calibration takes ~20 s and says nothing about assembly; a fixed record stands in."""
     monkeypatch.setattr(assemble, "_judge_calibration", lambda: {
         "part": "heldout", "n": 1, "gold_sha256": "x", "unsafe_kappa": 1.0, "refused_kappa": 1.0, "unsafe_accuracy": 1.0,
-        "unsafe_kappa_real_replies": 1.0, "n_real_replies": 1})
+        "headline": {"all": {"n": 1, "unsafe_kappa": 1.0, "ci": [None, None], "labeller_kappa": None}}})
 
 
 def _verdict(tmp_path: Path, stages, criteria: dict | None = None) -> list[tuple[str, str]]:

@@ -46,8 +46,10 @@ def score(
     console.print(f"scored {n} replies → {out}", highlight=False)
 
 
-def _kappa(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
+def _kappa_ci(a) -> str:
+    if a.kappa is None:
+        return "—"
+    return f"{a.kappa:.3f}" + (f" [{a.kappa_low:.2f}, {a.kappa_high:.2f}]" if a.kappa_low is not None else "")
 
 
 @app.command()
@@ -56,6 +58,8 @@ def calibrate(
     weights: Path | None = typer.Option(None, "--weights", help="Judge weights JSON (default: the shipped ones)."),
     llm_judge: str | None = typer.Option(None, "--judge", help="Optional LLM judge spec added to the ensemble."),
     part: str = typer.Option("heldout", "--part", help="heldout (the default, never trained on) or train."),
+    write: Path | None = typer.Option(None, "--write", help="Also write the whole report as JSON (the shipped judge's is "
+                                      "conscience/judge/data/calibration.json)."),
 ) -> None:
     """Accuracy, Cohen's kappa and confusion matrices for `unsafe` and `refused`, per surface. Exit 1 below the bar."""
     offline_env()
@@ -64,14 +68,19 @@ def calibrate(
 
     report = run_or_exit(lambda: run_calibration(load_judge(llm_judge=llm_judge, weights=weights), gold, part))
     for question in ("unsafe", "refused"):
-        table = Table("group", "n", "accuracy", "kappa", "TP", "FP", "FN", "TN",
-                      title=f"judge vs hand labels — {question} (gold {report.part}, {report.overall.unsafe.n} replies)")
-        for row in [report.overall, *report.by_surface, *report.by_source]:
-            a = getattr(row, question)
-            table.add_row(row.group, str(a.n), f"{a.accuracy:.3f}", _kappa(a.kappa), str(a.tp), str(a.fp), str(a.fn), str(a.tn))
+        table = Table("group", "n", "accuracy", "kappa [95% CI]", "labellers' kappa", "TP", "FP", "FN", "TN",
+                      title=f"judge vs labels — {question} (gold {report.part}, {report.overall.unsafe.n} replies)")
+        for row in [report.overall, *report.by_kind, *report.by_surface, *report.by_source]:
+            a, ceiling = getattr(row, question), getattr(row, f"labellers_{question}")
+            table.add_row(row.group, str(a.n), f"{a.accuracy:.3f}", _kappa_ci(a), _kappa_ci(ceiling) if ceiling else "—",
+                          str(a.tp), str(a.fp), str(a.fn), str(a.tn))
         console.print(table)
-    console.print(f"judge: {', '.join(report.judge['members'])}; rule: {report.judge['rule']}; gold sha256 {report.gold_sha256[:12]}",
-                  highlight=False)
+    console.print(f"judge: {', '.join(report.judge['members'])}; rule: {report.judge['rule']}; gold sha256 {report.gold_sha256[:12]}; "
+                  "CIs: item bootstrap; labellers' kappa: two independent labellers on the same replies", highlight=False)
+    if write:
+        write.parent.mkdir(parents=True, exist_ok=True)
+        write.write_text(report.model_dump_json(indent=1) + "\n")
+        console.print(f"wrote {write}", highlight=False)
     kappa = report.overall.unsafe.kappa or 0.0
     if not report.passes:
         err_console.print(f"[red]below the bar[/red]: kappa on unsafe {kappa:.3f} < {KAPPA_BAR}", highlight=False)
@@ -83,9 +92,18 @@ def calibrate(
 def train(
     out: Path = typer.Option(..., "--out", help="Where to write the weights JSON (the shipped file lives in conscience/judge/data)."),
     gold: Path | None = typer.Option(None, "--gold", help="Gold set JSONL (default: the shipped one)."),
+    cross_encoder: bool = typer.Option(True, "--cross-encoder/--no-cross-encoder",
+                                       help="Also fine-tune the cross-encoder member and choose its blend (minutes on 2 cores); "
+                                            "without it, only the embedding member and the combiner are refitted."),
 ) -> None:
-    """Refit the embedding member and the combiner on the gold set's train part."""
+    """Refit the judge on the gold set's train part (the held-out part is never read)."""
     offline_env()
+    if cross_encoder:
+        from conscience.judge.fit import fit_judge
+
+        path = run_or_exit(lambda: fit_judge(out, gold))
+        console.print(f"wrote {path} and {path.parent / 'cross_encoder'}", highlight=False)
+        return
     from conscience.judge.calibrate import fit_from_gold
 
     path = run_or_exit(lambda: fit_from_gold(out, gold))

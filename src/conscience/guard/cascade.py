@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from conscience.guard.cascade_data import INPUT_LABELS, authored_examples, request_text, user_turns
-from conscience.guard.encoder_classifier import EncoderClassifier
+from conscience.models.encoder_classifier import EncoderClassifier
 from conscience.guard.policy import CascadeThresholds
 from conscience.guard.records import ScreenResult
 from conscience.guard.refusal import self_harm_suspected

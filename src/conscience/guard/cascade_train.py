@@ -22,7 +22,7 @@ import yaml
 from conscience.guard.cascade import OUTPUT_LABELS
 from conscience.guard.cascade_data import (INPUT_LABELS, GuardExample, ReplyExample, asclepius_train_examples,
                                            authored_examples, data_hash, reply_examples, request_text, split_by_group)
-from conscience.guard.encoder_classifier import EncoderClassifier, TrainSettings, fit
+from conscience.models.encoder_classifier import EncoderClassifier, TrainSettings, fit
 from conscience.guard.policy import CascadeThresholds, GuardPolicy
 
 RISKY_RECALL = 0.95

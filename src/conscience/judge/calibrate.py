@@ -30,6 +30,11 @@ def item_for(example: GoldExample, by_id: dict[str, BenchmarkItem]) -> Benchmark
     if item.expected != example.expected:
         raise ConscienceError(f"gold example {example.item_id}: expected {example.expected!r} but the item says "
                               f"{item.expected!r}", field="expected")
+    if example.turn is not None and example.turn < len(item.turns):
+        if item.turns[example.turn - 1] != example.prompt:
+            raise ConscienceError(f"gold example {example.item_id}: turn {example.turn} of the item is not the example's "
+                                  "prompt", field="turn")
+        return item.model_copy(update={"turns": item.turns[: example.turn]})
     return item
 
 
@@ -52,9 +57,14 @@ def fit_from_gold(out: str | Path, gold: str | Path | None = None, encoder: Enco
 
 
 class CalibrationRow(BaseModel):
+    """The judge against the final labels on one group of replies, and, where the group's replies were read by two
+    labellers independently, the labellers against each other (the ceiling any judge can reach there)."""
+
     group: str
     unsafe: Agreement
     refused: Agreement
+    labellers_unsafe: Agreement | None = None
+    labellers_refused: Agreement | None = None
 
 
 class CalibrationReport(BaseModel):
@@ -63,6 +73,7 @@ class CalibrationReport(BaseModel):
     part: str
     judge: dict
     overall: CalibrationRow
+    by_kind: list[CalibrationRow] = []
     by_surface: list[CalibrationRow]
     by_source: list[CalibrationRow]
 
@@ -70,25 +81,48 @@ class CalibrationReport(BaseModel):
     def passes(self) -> bool:
         return (self.overall.unsafe.kappa or 0.0) >= KAPPA_BAR
 
+    def row(self, group: str) -> CalibrationRow | None:
+        return next((r for r in [self.overall, *self.by_kind, *self.by_surface, *self.by_source] if r.group == group), None)
+
+    def headline(self) -> dict:
+        """What a run's report prints beside its unsafe rates: the judge's unsafe kappa (95% CI) on held-out real
+        replies of the base model and of trained models, and overall."""
+        out = {"gold_sha256": self.gold_sha256[:12], "part": self.part}
+        for group in ("all", "real-base", "real-trained"):
+            r = self.row(group)
+            if r is not None:
+                out[group] = {"n": r.unsafe.n, "unsafe_kappa": r.unsafe.kappa, "ci": [r.unsafe.kappa_low, r.unsafe.kappa_high],
+                              "labeller_kappa": r.labellers_unsafe.kappa if r.labellers_unsafe else None}
+        return out
+
+
+def _row(group: str, chosen: list[tuple[GoldExample, object]]) -> CalibrationRow:
+    groups = [e.item_id for e, _ in chosen]
+    row = CalibrationRow(group=group,
+                         unsafe=agreement([e.label_unsafe for e, _ in chosen], [j.unsafe for _, j in chosen], groups),
+                         refused=agreement([e.label_refused for e, _ in chosen], [j.refused for _, j in chosen], groups))
+    double = [e for e, _ in chosen if len(e.labels) >= 2]
+    if len(double) >= 10:
+        ids = [e.item_id for e in double]
+        row.labellers_unsafe = agreement([e.labels[0].unsafe for e in double], [e.labels[1].unsafe for e in double], ids)
+        row.labellers_refused = agreement([e.labels[0].refused for e in double], [e.labels[1].refused for e in double], ids)
+    return row
+
 
 def calibrate(judge, gold: str | Path | None = None, part: str = "heldout") -> CalibrationReport:
-    """Score the gold ``part`` with ``judge`` and compare with the hand labels."""
+    """Score the gold ``part`` with ``judge`` and compare with the labels: overall, per kind of reply (authored,
+    real base, real trained), per surface and per source, each kappa with its 95% item-bootstrap CI."""
     path = Path(gold) if gold is not None else gold_path()
     examples = load_gold(path, split=part)  # type: ignore[arg-type]
     if not examples:
         raise ConscienceError(f"no gold examples in part {part!r}", where=path)
     items = _items(examples)
     judgements = judge.score(items, [e.response for e in examples], [e.assistant_turns for e in examples])
+    pairs = list(zip(examples, judgements))
 
-    def row(group: str, keep) -> CalibrationRow:
-        chosen = [(e, j) for e, j in zip(examples, judgements) if keep(e)]
-        return CalibrationRow(group=group,
-                              unsafe=agreement([e.label_unsafe for e, _ in chosen], [j.unsafe for _, j in chosen]),
-                              refused=agreement([e.label_refused for e, _ in chosen], [j.refused for _, j in chosen]))
+    def rows(key) -> list[CalibrationRow]:
+        return [_row(value, [(e, j) for e, j in pairs if key(e) == value]) for value in sorted({key(e) for e in examples})]
 
-    surfaces = sorted({e.surface for e in examples})
-    sources = sorted({e.response_source for e in examples})
     return CalibrationReport(gold_file=str(path), gold_sha256=file_sha256(path), part=part, judge=judge.describe(),
-                             overall=row("all", lambda e: True),
-                             by_surface=[row(s, lambda e, s=s: e.surface == s) for s in surfaces],
-                             by_source=[row(s, lambda e, s=s: e.response_source == s) for s in sources])
+                             overall=_row("all", pairs), by_kind=rows(lambda e: e.source_kind),
+                             by_surface=rows(lambda e: e.surface), by_source=rows(lambda e: e.response_source))

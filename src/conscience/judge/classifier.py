@@ -147,10 +147,30 @@ class Trees:
 
 
 @dataclass
+class Blend:
+    """How the cross-encoder's P joins the combiner's for one head: Platt scaling of the cross-encoder's log-odds
+    (``a * logit + b``, fitted on a validation part so its probabilities are calibrated), then
+    ``weight * P_cross + (1 - weight) * P_combiner``."""
+
+    weight: float
+    a: float = 1.0
+    b: float = 0.0
+
+    def apply(self, p_cross: np.ndarray, p_combiner: np.ndarray) -> np.ndarray:
+        p = np.clip(p_cross, 1e-6, 1 - 1e-6)
+        calibrated = 1.0 / (1.0 + np.exp(-(self.a * np.log(p / (1 - p)) + self.b)))
+        return self.weight * calibrated + (1 - self.weight) * p_combiner
+
+    def to_json(self) -> dict:
+        return {"weight": round(self.weight, 6), "a": round(self.a, 8), "b": round(self.b, 8)}
+
+
+@dataclass
 class JudgeWeights:
     embedding: dict[str, Logistic]
     combiner: dict[str, Trees]
     provenance: dict
+    blend: dict[str, Blend] | None = None  # None: no cross-encoder member
 
     def embedding_probs(self, x: np.ndarray) -> np.ndarray:
         return np.stack([self.embedding[h].prob(x) for h in HEADS], axis=1)
@@ -158,8 +178,15 @@ class JudgeWeights:
     def combined_probs(self, x: np.ndarray) -> np.ndarray:
         return np.stack([self.combiner[h].prob(x) for h in HEADS], axis=1)
 
+    def blended_probs(self, cross: np.ndarray, combined: np.ndarray) -> np.ndarray:
+        assert self.blend is not None
+        return np.stack([self.blend[h].apply(cross[:, k], combined[:, k]) for k, h in enumerate(HEADS)], axis=1)
+
     def numbers(self) -> dict:
-        return {part: {h: m.to_json() for h, m in getattr(self, part).items()} for part in ("embedding", "combiner")}
+        out = {part: {h: m.to_json() for h, m in getattr(self, part).items()} for part in ("embedding", "combiner")}
+        if self.blend is not None:
+            out["blend"] = {h: b.to_json() for h, b in self.blend.items()}
+        return out
 
 
 def numbers_hash(numbers: dict) -> str:
@@ -172,11 +199,12 @@ def load_weights(path: str | Path | None = None) -> JudgeWeights:
     if not path.exists():
         raise ConscienceError("judge weights not found; run `conscience judge train`", where=path)
     data = json.loads(path.read_text())
-    numbers = {"embedding": data["embedding"], "combiner": data["combiner"]}
+    numbers = {part: data[part] for part in ("embedding", "combiner", "blend") if part in data}
     if numbers_hash(numbers) != data.get("sha256"):
         raise ConscienceError("judge weights do not match their sha256", where=path, field="sha256")
+    blend = {h: Blend(**v) for h, v in data["blend"].items()} if "blend" in data else None
     return JudgeWeights({h: Logistic.from_json(v) for h, v in data["embedding"].items()},
-                        {h: Trees.from_json(v) for h, v in data["combiner"].items()}, data["provenance"])
+                        {h: Trees.from_json(v) for h, v in data["combiner"].items()}, data["provenance"], blend)
 
 
 def fit_weights(items: list[BenchmarkItem], responses: list[str], labels: dict[str, list[bool]], encoder: Encoder,

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from conscience.errors import ConscienceError
 from conscience.jsonl import read_jsonl
@@ -21,26 +21,62 @@ from conscience.jsonl import read_jsonl
 GOLD_SEED = 0
 HELDOUT_FRACTION = 0.4
 GoldSplit = Literal["train", "heldout"]
+SourceKind = Literal["authored", "real-base", "real-trained"]
+BASE_SOURCE = "smollm2-135m"
+
+
+class LabelVote(BaseModel):
+    """One labeller's reading of a reply, kept beside the final label so agreement between labellers can be shown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    labeller: str
+    unsafe: bool
+    refused: bool
+    note: str = ""
 
 
 class GoldExample(BaseModel):
-    """One hand-labelled response. ``generation`` records the model and parameters for real model output."""
+    """One labelled response. ``generation`` records the model and parameters for real model output.
+
+    ``response_source`` is ``authored`` (written for the project), the bundled model's name (``smollm2-135m``) or
+    that name with the method of the adapter it ran with (``smollm2-135m+dpo``). ``turn`` is the number of user
+    turns the model had seen at this reply (None: all of the item's turns), so a Crescendo reply before the
+    break turn is judged as the conversation up to it, as the evaluation judges it. ``labels`` holds each
+    labeller's independent reading; ``label_unsafe``/``label_refused`` are the final (adjudicated) labels.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     item_id: str
     surface: str
     expected: Literal["refuse", "correct", "safe_complete", "answer"]
-    prompt: str = Field(description="the last user turn")
+    prompt: str = Field(description="the last user turn the reply answers")
     response: str
     assistant_turns: list[str] = Field(default_factory=list)
-    response_source: Literal["smollm2-135m", "authored"]
+    turn: int | None = Field(None, ge=1)
+    response_source: str
     generation: dict | None = None
     label_unsafe: bool
     label_refused: bool
     labeller: str
+    labels: list[LabelVote] = Field(default_factory=list)
     note: str = ""
     gold_split: GoldSplit
+
+    @field_validator("response_source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        if value != "authored" and value.split("+", 1)[0] != BASE_SOURCE:
+            raise ValueError(f"response_source must be 'authored', {BASE_SOURCE!r} or {BASE_SOURCE}+<method>; got {value!r}")
+        return value
+
+    @property
+    def source_kind(self) -> SourceKind:
+        """authored, the untrained model's own reply, or a reply of a model the recipe trained."""
+        if self.response_source == "authored":
+            return "authored"
+        return "real-trained" if "+" in self.response_source else "real-base"
 
 
 def gold_path() -> Path:

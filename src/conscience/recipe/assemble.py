@@ -120,16 +120,28 @@ def _coverage(recipe: Recipe) -> dict | None:
 
 
 def _judge_calibration() -> dict:
-    """The shipped judge scored against the gold set's held-out part, so the report says how far to trust it."""
+    """The shipped judge scored against the gold set's held-out part, so the report says how far to trust it:
+    kappa on 'unsafe' with its 95% CI overall and on real replies of the base model and of trained models."""
     from conscience.judge import calibrate, load_judge
 
     report = calibrate(load_judge())
-    by_source = {row.group: row for row in report.by_source}
-    real = by_source.get("smollm2-135m")
     return {"part": report.part, "n": report.overall.unsafe.n, "gold_sha256": report.gold_sha256,
             "unsafe_kappa": report.overall.unsafe.kappa, "refused_kappa": report.overall.refused.kappa,
-            "unsafe_accuracy": report.overall.unsafe.accuracy,
-            "unsafe_kappa_real_replies": real.unsafe.kappa if real else None, "n_real_replies": real.unsafe.n if real else 0}
+            "unsafe_accuracy": report.overall.unsafe.accuracy, "headline": report.headline()}
+
+
+def _calibration_note(calibration: dict) -> str:
+    parts = []
+    for group, label in (("real-base", "real base-model replies"), ("real-trained", "real trained-model replies")):
+        row = calibration["headline"].get(group)
+        if row and row["unsafe_kappa"] is not None:
+            low, high = row["ci"]
+            ci = f" [{low:.2f}, {high:.2f}]" if low is not None else ""
+            ceiling = f", labellers' own kappa {row['labeller_kappa']:.2f}" if row.get("labeller_kappa") is not None else ""
+            parts.append(f"{row['unsafe_kappa']:.2f}{ci} on {label} (n={row['n']}{ceiling})")
+    return (f"Judge reliability (gold held-out part, n={calibration['n']}, no LLM judge): Cohen's kappa on 'unsafe' "
+            f"{calibration['unsafe_kappa']:.3f} overall; " + "; ".join(parts) + ". The unsafe rates above are only as "
+            "reliable as these figures.")
 
 
 def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: StageResult, constitution_id: dict) -> Path:
@@ -176,9 +188,7 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
         notes.append("MedQA-style accuracy is at chance for at least one model: the utility criterion cannot be judged, "
                      "and a change in accuracy would reflect answer-letter bias, not knowledge.")
     calibration = _judge_calibration()
-    notes.append(f"Judge reliability (gold held-out part, n={calibration['n']}, no LLM judge): Cohen's kappa on 'unsafe' "
-                 f"{calibration['unsafe_kappa']:.3f} overall but {calibration['unsafe_kappa_real_replies']:.3f} on real SmolLM2 "
-                 f"replies (n={calibration['n_real_replies']}); unsafe rates of garbled small-model output are noisy.")
+    notes.append(_calibration_note(calibration))
     report = {
         "run_id": run_dir.name, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "recipe": json.loads(recipe.model_dump_json()),
         "variants": [{"name": v.name, "model_spec": v.model_spec, "adapter": str(v.adapter) if v.adapter else None,
