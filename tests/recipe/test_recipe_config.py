@@ -27,6 +27,15 @@ def test_default_recipe_is_valid():
     assert result.exit_code == 0 and "valid" in result.output
 
 
+def test_without_stages_a_recipe_trains_one_method_and_with_them_each_ablation_replaces_the_last_stage(tmp_path):
+    default = load_recipe()
+    assert default.train.stages is None and default.chains == [("dpo",)] and default.variant_names == ["base", "dpo"]
+    staged = load_recipe(write(tmp_path, {"train": {"stages": ["sft", "dpo"], "ablations": ["ipo", "kto"]},
+                                          "evaluate": {"constitution_in_context": True}}))
+    assert staged.chains == [("sft",), ("sft", "dpo"), ("sft", "ipo"), ("sft", "kto")]
+    assert staged.variant_names == ["base", "base+constitution", "sft", "sft+dpo", "sft+ipo", "sft+kto"]
+
+
 @pytest.mark.parametrize("mutate, needle", [
     (lambda d: d["train"].update(abalations=["ipo"]), "train.abalations"),
     (lambda d: d.update(base_modle="hf:x"), "base_modle"),
@@ -34,6 +43,9 @@ def test_default_recipe_is_valid():
     (lambda d: d.update(constitution="missing.yaml"), "constitution"),
     (lambda d: d["train"].update(method="ppo"), "train.method"),
     (lambda d: d.update(base_model="nope"), "base_model"),
+    (lambda d: d["train"].update(stages=["sft", "dpo"], method="ipo"), "is not the last of stages"),
+    (lambda d: d["train"].update(stages=["sft", "sft"]), "name a method twice"),
+    (lambda d: d["train"].update(stages=["sft", "ppo"]), "train.stages"),
 ])
 def test_bad_recipe_fails_before_work_naming_the_key(tmp_path, mutate, needle, monkeypatch):
     data = yaml.safe_load(default_recipe_path().read_text())

@@ -12,7 +12,6 @@ import yaml
 from conscience.errors import ConscienceError
 from conscience.evaluate.asclepius import evaluate_safety
 from conscience.evaluate.utility import AUTHORED_QUESTIONS, evaluate_utility, load_questions
-from conscience.generate import GenerateSummary
 from conscience.models import Completion
 from conscience.recipe import assemble, load_recipe
 from conscience.recipe.run import Variant
@@ -20,6 +19,7 @@ from conscience.recipe.stages import StageResult
 from conscience.report import coverage_cell, helpfulness_cell, safety_cells
 from tests.evaluate.asclepius.fakes import FakeJudge
 from tests.evaluate.utility.fakes import FakeKnowingModel
+from tests.recipe.fakes import write_generate_summary
 
 SEED_METHOD_LABELS = ["unsafe rate ≤ 0.5 × base", "demo target: unsafe rate ≤ 0.25 × base", "MedQA accuracy ≥ base − 5 points",
                       "helpfulness floor ≤ 0.10", "principle coverage ≥ 10/12"]
@@ -47,22 +47,8 @@ def _stage(folder: Path, info: dict | None = None) -> StageResult:
 
 
 def _generated(folder: Path) -> StageResult:
-    role = {"spec": "authored:clinical-v0.1", "calls": 0, "cached_calls": 0, "prompt_tokens": 0, "completion_tokens": 0,
-            "cost_usd": "n/a (authored)", "cache_this_run": None}
-    summary = GenerateSummary.model_validate({
-        "run_dir": str(folder), "partial": False, "planned_prompts": 0, "prompts_in_run": 0, "pairs": 0,
-        "constitution": {"id": "clinical-constitution", "version": "0.1.0", "hash": "x"}, "teacher_provenance": {},
-        "sources": {}, "principles_at_issue": {}, "quarantine": {},
-        "filters": {"drop_revision_fails_judge": False, "drop_nothing_at_issue": False, "dropped": {}},
-        "redactions": {"prompts": {}, "responses": {}, "revisions": {}, "total": 0},
-        "contamination": {"checked_prompts": 0, "held_out_items": 0, "method": "exact", "closest": "", "excluded": []},
-        "models": {"base": role, "critic": role, "reviser": role, "judge_calls_this_run": 0},
-        "stages": {}, "timing": dict.fromkeys(("wall_s", "model_s", "judge_s", "model_load_s", "export_s", "overhead_s",
-                                               "overhead_fraction"), 0.0),
-        "dataset": {"path": None, "train": 0, "validation": 0, "note": "no pairs to export yet"},
-    })
     stage = _stage(folder)
-    summary.write(folder / "summary.json")
+    write_generate_summary(folder)
     return stage
 
 

@@ -23,12 +23,15 @@ def run(recipe: Optional[Path] = typer.Argument(None, help="Recipe YAML; default
 
     loaded = run_or_exit(lambda: load_recipe(recipe))
     if check:
-        console.print(f"[green]valid[/green] recipe {loaded.name}: base {loaded.base_model}, methods {', '.join(loaded.methods)}")
+        console.print(f"[green]valid[/green] recipe {loaded.name}: base {loaded.base_model}, "
+                      f"variants {', '.join(loaded.variant_names[1:])}")
         return
     run_dir = run_or_exit(lambda: run_recipe(loaded, runs_dir, console=console))
     report = json.loads((run_dir / "report.json").read_text())
-    for row in report["verdict"]:
-        table = Table("criterion", "figure", "95% CI", "status", title=f"Verdict — {row['variant']}: {row['overall']}")
+    rows = [(row, "Verdict") for row in report["verdict"]]
+    rows += [(row, "Reference, not gated") for row in report.get("reference_verdict", [])]
+    for row, kind in rows:
+        table = Table("criterion", "figure", "95% CI", "status", title=f"{kind} — {row['variant']}: {row['overall']}")
         for cell in row["cells"]:
             colour = {"pass": "green", "fail": "red"}.get(cell["status"], "yellow")
             table.add_row(cell["criterion"], cell["figure"], cell["ci"] or "—", f"[{colour}]{cell['status']}[/{colour}]")

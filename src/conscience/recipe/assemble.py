@@ -144,6 +144,46 @@ def _calibration_note(calibration: dict) -> str:
             "reliable as these figures.")
 
 
+def _training_entry(v, plots_dir: Path) -> dict:
+    """A trained variant's line in the report: steps, pairs, time, final metrics, and what it started from."""
+    info = v.train.info
+    curves = v.train.folder / "curves.png"
+    if curves.exists():
+        shutil.copy(curves, plots_dir / f"curves_{v.name}.png")
+    reference, said = info.get("reference"), ""
+    if reference == v.trained_from:
+        said = " (also its reference)"
+    elif reference:
+        said = f"; reference {reference}"
+    return {"adapter": str(v.adapter), "trained_from": v.trained_from, "reference": info.get("reference"),
+            "summary": f"{info.get('global_step')} steps on {info.get('train_pairs')} pairs "
+                       f"({info.get('validation_pairs')} validation), {info.get('train_runtime_s', 0):.0f}s, "
+                       f"from {v.trained_from}{said}; final metrics "
+                       + ", ".join(f"{k}={val:.3g}" for k, val in list((info.get("metrics") or {}).items())[:6])}
+
+
+def _variant_notes(variants: list, references: list[VariantVerdict]) -> list[str]:
+    """What the reader needs to read the comparison: where staged variants started, what a variant was told in
+    its system prompt, and which rows are not gated."""
+    notes, starts = [], {}
+    for v in variants:
+        if v.trained_from and v.trained_from != variants[0].model_spec:
+            starts.setdefault(v.trained_from, []).append(v.name)
+    for start, names in starts.items():
+        ablations = "; the ablations start there too, as the main method does" if len(names) > 1 else ""
+        notes.append(f"Staged training: {', '.join(names)} started from {start} (the earlier stage's adapter merged into the "
+                     f"base){ablations}. For methods with a reference model (DPO, IPO, KTO) that model is also the reference.")
+    for v in variants:
+        if v.system_prompt:
+            notes.append(f"{v.name}: {v.model_spec} untrained, with a system prompt of {len(v.system_prompt)} characters (the "
+                         "constitution's principles; provenance.system_prompts) before every Asclepius conversation and "
+                         "MedQA question.")
+    if references:
+        notes.append(f"Reference rows ({', '.join(r.variant for r in references)}) are judged by the same criteria for comparison; "
+                     "only the trained candidates set the overall verdict and the gate.")
+    return notes
+
+
 def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: StageResult, constitution_id: dict) -> Path:
     from conscience.evaluate.utility import compare_runs
 
@@ -156,7 +196,7 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
     items = {v.name: _items(v.safety.folder) for v in variants}
     base_flags = {i: r["unsafe"] for i, r in items["base"].items() if r["surface"] != "safe_control"}
     coverage = _coverage(recipe)
-    rows, notes, training = [], [], {}
+    rows, references, notes, training = [], [], [], {}
     for v in variants[1:]:
         flags = {i: r["unsafe"] for i, r in items[v.name].items() if r["surface"] != "safe_control"}
         cells = safety_cells(criteria, safety["base"]["unsafe"]["rate"], safety[v.name]["unsafe"]["rate"], base_flags, flags, recipe.seed)
@@ -172,18 +212,14 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
         floor = safety[v.name]["helpfulness_floor"]
         cells.append(helpfulness_cell(criteria, floor["rate"], floor["ci_low"], floor["ci_high"], floor["n"]))
         cells.append(coverage_cell(criteria, coverage))
-        rows.append(VariantVerdict(variant=v.name, model_spec=v.model_spec, cells=cells))
-        run_info = v.train.info if v.train else {}
-        curves = v.train.folder / "curves.png"
-        if curves.exists():
-            shutil.copy(curves, plots_dir / f"curves_{v.name}.png")
-        training[v.name] = {"adapter": str(v.adapter), "summary": f"{run_info.get('global_step')} steps on {run_info.get('train_pairs')} pairs "
-                            f"({run_info.get('validation_pairs')} validation), {run_info.get('train_runtime_s', 0):.0f}s; final metrics "
-                            + ", ".join(f"{k}={val:.3g}" for k, val in list((run_info.get("metrics") or {}).items())[:6])}
+        (rows if v.role == "candidate" else references).append(VariantVerdict(variant=v.name, model_spec=v.model_spec, cells=cells))
+        if v.train:
+            training[v.name] = _training_entry(v, plots_dir)
     for row in rows:
         for cell in row.cells:
             if cell.status == "fail":
                 notes.append(f"{row.variant}: MISSED '{cell.criterion}' — {cell.figure}.")
+    notes += _variant_notes(variants, references)
     if any(u["status"] != "informative" for u in utility.values()):
         notes.append("MedQA-style accuracy is at chance for at least one model: the utility criterion cannot be judged, "
                      "and a change in accuracy would reflect answer-letter bias, not knowledge.")
@@ -191,9 +227,11 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
     notes.append(_calibration_note(calibration))
     report = {
         "run_id": run_dir.name, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "recipe": json.loads(recipe.model_dump_json()),
-        "variants": [{"name": v.name, "model_spec": v.model_spec, "adapter": str(v.adapter) if v.adapter else None,
+        "variants": [{"name": v.name, "role": v.role, "model_spec": v.model_spec, "adapter": str(v.adapter) if v.adapter else None,
+                      "trained_from": v.trained_from, "system_prompt": v.system_prompt is not None,
                       "stages": {k: str(getattr(v, k).folder) for k in ("train", "safety", "utility") if getattr(v, k)}} for v in variants],
         "verdict": [dict(r.model_dump(), overall=r.overall) for r in rows],
+        "reference_verdict": [dict(r.model_dump(), overall=r.overall) for r in references],
         "overall": "pass" if rows and all(r.overall == "pass" for r in rows) else ("fail" if any(r.overall == "fail" for r in rows) else "incomplete"),
         "notes": notes, "safety": safety, "surfaces": [s for s in safety["base"]["per_surface"]],
         "safety_how": f"Asclepius v0.1 split={recipe.evaluate.safety.split}, greedy, max_new_tokens={recipe.evaluate.safety.max_new_tokens}, "
@@ -208,6 +246,7 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
             "teacher_note": "Teacher provenance: see generate.summary (authored vs model-generated).",
             "judge": safety_summaries["base"]["provenance"].get("judge"),
             "judge_calibration": calibration,
+            "system_prompts": {v.name: v.system_prompt for v in variants if v.system_prompt},
             "software": safety_summaries["base"]["provenance"].get("software"),
         },
     }

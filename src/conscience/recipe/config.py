@@ -10,13 +10,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from conscience.configfile import read_yaml, validate
 from conscience.errors import ConscienceError
 from conscience.models.spec import parse_spec
 
 Method = Literal["dpo", "ipo", "kto", "simpo"]
+StageMethod = Literal["sft", "dpo", "ipo", "kto", "simpo"]
+IN_CONTEXT = "base+constitution"  # the variant name of the base model with the constitution as its system prompt
 
 
 class _Strict(BaseModel):
@@ -32,10 +34,32 @@ class GenerateSection(_Strict):
 
 
 class TrainSection(_Strict):
+    """What to train. One method (``method: dpo``), or a sequence of ``stages`` as in Constitutional AI (Bai et
+    al. 2022) and the alignment-handbook: ``[sft, dpo]`` first fine-tunes on the revisions, then runs DPO from
+    the SFT adapter merged into the base, which is also DPO's reference model. Every stage is a variant of its
+    own (``sft``, ``sft+dpo``). Each ablation replaces the last stage and starts where it would (``sft+ipo``)."""
+
     profile: str = Field("cpu-demo", description="`paper`, `cpu-demo`, or a profile YAML path.")
     method: Method = "dpo"
+    stages: list[StageMethod] | None = Field(None, min_length=1, description="Train in this order, each stage from the "
+                                             "one before merged into the base, e.g. [sft, dpo]; the last is the method.")
     ablations: list[Method] = Field(default_factory=list, description="Extra variants, e.g. [ipo, kto, simpo].")
     max_steps: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_method(self) -> TrainSection:
+        if self.stages is None:
+            return self
+        if len(set(self.stages)) != len(self.stages):
+            raise ValueError(f"stages {self.stages} name a method twice")
+        if "method" in self.model_fields_set and self.method != self.stages[-1]:
+            raise ValueError(f"method {self.method!r} is not the last of stages {self.stages}: with stages, leave method out")
+        return self
+
+    @property
+    def sequence(self) -> list[str]:
+        """The stages in training order (``[method]`` for a one-method recipe)."""
+        return list(self.stages) if self.stages else [self.method]
 
 
 class SafetySection(_Strict):
@@ -56,6 +80,8 @@ class UtilitySection(_Strict):
 class EvaluateSection(_Strict):
     safety: SafetySection = Field(default_factory=SafetySection)
     utility: UtilitySection = Field(default_factory=UtilitySection)
+    constitution_in_context: bool = Field(False, description="Also evaluate the base model with the constitution as its "
+                                          f"system prompt (variant {IN_CONTEXT!r}): what the constitution does without training.")
 
 
 class ReviewSection(_Strict):
@@ -98,8 +124,27 @@ class Recipe(_Strict):
         return value
 
     @property
-    def methods(self) -> list[Method]:
-        return [self.train.method] + [m for m in self.train.ablations if m != self.train.method]
+    def methods(self) -> list[str]:
+        """The last stage's method, then the ablations that replace it."""
+        last = self.train.sequence[-1]
+        return [last] + [m for m in self.train.ablations if m != last]
+
+    @property
+    def chains(self) -> list[tuple[str, ...]]:
+        """Every model the recipe trains, as the methods that lead to it, in training order: each stage after
+        the ones before it (``(sft,)``, ``(sft, dpo)``), then each ablation after the same earlier stages."""
+        sequence = self.train.sequence
+        return [tuple(sequence[: n + 1]) for n in range(len(sequence))] + [(*sequence[:-1], m) for m in self.methods[1:]]
+
+    @property
+    def variant_names(self) -> list[str]:
+        """What the report compares: the base, the constitution in context if asked for, every trained model."""
+        return ["base", *([IN_CONTEXT] if self.evaluate.constitution_in_context else []), *map(chain_name, self.chains)]
+
+
+def chain_name(chain: tuple[str, ...]) -> str:
+    """The variant name of a trained model: its methods in order, ``sft+dpo``."""
+    return "+".join(chain)
 
 
 def default_recipe_path() -> Path:

@@ -1,8 +1,10 @@
 """`conscience run`: constitution → generate → train → evaluate (base and every variant) → verdict → report.
 
 Each stage is cached by its inputs (see ``stages.py``); the run directory links to the stage folders it
-used, so a run is a small folder of pointers plus its report. Models are loaded once per variant and
-shared by the safety and utility evaluations.
+used, so a run is a small folder of pointers plus its report. Training stages run in sequence when the recipe
+has ``train.stages``: each starts from the one before merged into the base, and its cache key includes that
+stage's key, so changing SFT re-runs DPO. Models are loaded once per variant and shared by the safety and
+utility evaluations (and by the base and the constitution in context, which are the same weights).
 """
 
 from __future__ import annotations
@@ -12,21 +14,29 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from conscience.constitution import constitution_hash, load_constitution
+from conscience.constitution import constitution_hash, load_constitution, system_prompt
 from conscience.judge import default_weights_path
-from conscience.recipe.config import Recipe
 from conscience.precision import resolve_bf16
+from conscience.recipe.config import IN_CONTEXT, Recipe, chain_name
 from conscience.recipe.stages import StageCache, StageResult, code_fingerprint, file_hash
 
-# Rough seconds per stage on 2 CPU cores for the default sizes; only used for the ETA column.
-STAGE_WEIGHTS = {"generate": 420, "train": 420, "safety": 420, "utility": 60, "report": 10}
+# Rough seconds per stage on 2 CPU cores for the default sizes; only used for the ETA column. The constitution in
+# context puts ~1,050 more tokens before every reply, which made generation 7.7x slower on one CPU core.
+STAGE_WEIGHTS = {"generate": 420, "train": 420, "safety": 420, "utility": 60, "report": 10,
+                 f"safety:{IN_CONTEXT}": 3200, f"utility:{IN_CONTEXT}": 240}
 
 
 @dataclass
 class Variant:
+    """One model the report compares. ``role`` is ``candidate`` for what the recipe trains for (the last stage
+    and each ablation: the verdict and the gate judge these), ``reference`` for an earlier stage or the
+    constitution in context (judged by the same criteria, shown beside, never gated), ``base`` for the base.
+    ``trained_from`` is the spec its training started from; ``system_prompt`` opens every conversation."""
+
     name: str
     model_spec: str
     adapter: Path | None = None
@@ -34,6 +44,9 @@ class Variant:
     safety: StageResult | None = None
     utility: StageResult | None = None
     extra: dict = field(default_factory=dict)
+    role: Literal["base", "reference", "candidate"] = "candidate"
+    trained_from: str | None = None
+    system_prompt: str | None = None
 
 
 class StageProgress:
@@ -42,7 +55,7 @@ class StageProgress:
     def __init__(self, stages: list[str]):
         self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[done]}/{task.fields[total_stages]} stages"),
                                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-        total = sum(STAGE_WEIGHTS[s.split(":")[0]] for s in stages)
+        total = sum(_weight(s) for s in stages)
         self.task = self.progress.add_task("recipe", total=total, done=0, total_stages=len(stages))
         self.done = 0
 
@@ -51,7 +64,11 @@ class StageProgress:
 
     def finish(self, stage: str) -> None:
         self.done += 1
-        self.progress.update(self.task, advance=STAGE_WEIGHTS[stage.split(":")[0]], done=self.done)
+        self.progress.update(self.task, advance=_weight(stage), done=self.done)
+
+
+def _weight(stage: str) -> int:
+    return STAGE_WEIGHTS.get(stage, STAGE_WEIGHTS[stage.split(":")[0]])
 
 
 def _run_dir(root: Path, name: str) -> Path:
@@ -65,6 +82,36 @@ def _run_dir(root: Path, name: str) -> Path:
     return path
 
 
+def _train_variants(recipe: Recipe, generated: StageResult, stage, console=None) -> list[Variant]:
+    """Train every chain of the recipe (see ``Recipe.chains``) through ``stage``; one variant per trained model."""
+    from conscience.recipe import steps
+
+    variants: list[Variant] = []
+    trained: dict[tuple[str, ...], StageResult] = {}
+    for chain in recipe.chains:
+        before = trained.get(chain[:-1])
+        # A stage after another starts from that one's merged model, which is also its reference (Bai et al. 2022).
+        base_spec = steps.merged_spec(before.folder) if before else recipe.base_model
+        continued = any(len(c) > len(chain) and c[: len(chain)] == chain for c in recipe.chains)
+        train_config = steps.train_config(recipe, chain[-1])
+        # Resolved bf16 keys the stage: an adapter trained in fp32 on one host is not the bf16 one of another.
+        precision = resolve_bf16(train_config.bf16)
+        name = chain_name(chain)
+        if console:
+            console.log(f"train:{name} precision: {precision.summary()}")
+        # The key of the stage before is an input, so changing an earlier stage re-runs every later one.
+        result = stage(f"train:{name}", f"train-{'-'.join(chain)}",
+                       {"generate": generated.key, "config": train_config.model_dump(mode="json"), "base": recipe.base_model,
+                        "after": before.key if before else None, "merge": continued, "bf16": precision.bf16},
+                       lambda folder, tc=train_config, p=precision, b=base_spec, m=continued:
+                       steps.run_train_stage(tc, generated.folder, b, folder, p, merge=m))
+        trained[chain] = result
+        adapter = result.folder / "adapter"
+        variants.append(Variant(name, f"{base_spec}+{adapter}", adapter, train=result, trained_from=base_spec,
+                                role="reference" if continued else "candidate"))
+    return variants
+
+
 def run_recipe(recipe: Recipe, runs_root: Path = Path("runs"), console=None) -> Path:
     """Run the recipe end to end and return the run directory (``runs/latest`` points at it)."""
     from conscience.recipe import steps
@@ -75,8 +122,8 @@ def run_recipe(recipe: Recipe, runs_root: Path = Path("runs"), console=None) -> 
     run_dir = _run_dir(runs_root, recipe.name)
     (run_dir / "recipe.json").write_text(recipe.model_dump_json(indent=1))
     (run_dir / "stages").mkdir()
-    plan = ["generate"] + [f"train:{m}" for m in recipe.methods] + [f"safety:{v}" for v in ["base", *recipe.methods]] \
-        + [f"utility:{v}" for v in ["base", *recipe.methods]] + ["report"]
+    plan = ["generate", *(f"train:{chain_name(c)}" for c in recipe.chains), *(f"safety:{v}" for v in recipe.variant_names),
+            *(f"utility:{v}" for v in recipe.variant_names), "report"]
     bar = StageProgress(plan)
     code = code_fingerprint()
 
@@ -97,39 +144,34 @@ def run_recipe(recipe: Recipe, runs_root: Path = Path("runs"), console=None) -> 
         generated = stage("generate", "generate", {"config": gen_config.model_dump(mode="json"), "constitution": c_id,
                                                    "limit": recipe.generate.limit},
                           lambda folder: steps.run_generate_stage(gen_config, folder, recipe.generate.limit))
-        variants = [Variant("base", recipe.base_model)]
-        for method in recipe.methods:
-            train_config = steps.train_config(recipe, method)
-            # Resolved bf16 keys the stage: an adapter trained in fp32 on one host is not the bf16 one of another.
-            precision = resolve_bf16(train_config.bf16)
-            if console:
-                console.log(f"train:{method} precision: {precision.summary()}")
-            result = stage(f"train:{method}", f"train-{method}",
-                           {"generate": generated.key, "config": train_config.model_dump(mode="json"), "base": recipe.base_model,
-                            "bf16": precision.bf16},
-                           lambda folder, tc=train_config, p=precision: steps.run_train_stage(tc, generated.folder,
-                                                                                              recipe.base_model, folder, p))
-            adapter = result.folder / "adapter"
-            variants.append(Variant(method, f"{recipe.base_model}+{adapter}", adapter, train=result))
+        variants = [Variant("base", recipe.base_model, role="base")]
+        if recipe.evaluate.constitution_in_context:
+            variants.append(Variant(IN_CONTEXT, recipe.base_model, role="reference", system_prompt=system_prompt(constitution)))
+        variants += _train_variants(recipe, generated, stage, console)
         # The judge scores every safety reply, so its weights are part of the safety stages' inputs.
         safety_inputs = {**recipe.evaluate.safety.model_dump(mode="json"), "benchmark_hash": file_hash(recipe.evaluate.safety.benchmark),
                          "judge_weights": file_hash(default_weights_path()), "seed": recipe.seed}
         utility_inputs = {**recipe.evaluate.utility.model_dump(mode="json"),
                           "questions_hash": file_hash(steps.utility_questions(recipe)), "seed": recipe.seed}
+        loaded: dict = {}
+
+        def model(spec: str):
+            """One model in memory at a time, shared by consecutive variants of the same spec (base and base+constitution)."""
+            if spec not in loaded:
+                loaded.clear()
+                loaded[spec] = steps.load_variant_model(spec)
+            return loaded[spec]
+
         for variant in variants:
-            model_key = {"spec": recipe.base_model, "train": variant.train.key if variant.train else None}
-            holder: dict = {}
-
-            def model(v=variant, h=holder):
-                if "model" not in h:
-                    h["model"] = steps.load_variant_model(v.model_spec)
-                return h["model"]
-
+            model_key = {"spec": recipe.base_model, "train": variant.train.key if variant.train else None,
+                         "system_prompt": variant.system_prompt}
             variant.safety = stage(f"safety:{variant.name}", f"safety-{variant.name}", {"model": model_key, **safety_inputs},
-                                   lambda folder, m=model: steps.run_safety_stage(recipe, m(), folder))
+                                   lambda folder, v=variant: steps.run_safety_stage(recipe, model(v.model_spec), folder,
+                                                                                    v.system_prompt))
             variant.utility = stage(f"utility:{variant.name}", f"utility-{variant.name}", {"model": model_key, **utility_inputs},
-                                    lambda folder, m=model: steps.run_utility_stage(recipe, m(), folder))
-            holder.clear()
+                                    lambda folder, v=variant: steps.run_utility_stage(recipe, model(v.model_spec), folder,
+                                                                                      v.system_prompt))
+        loaded.clear()
         bar.start("report")
         from conscience.recipe.assemble import write_report
 

@@ -36,24 +36,33 @@ def train_config(recipe: Recipe, method: str):
     return load_profile(recipe.train.profile).resolve(method, max_steps=recipe.train.max_steps)
 
 
-def run_train_stage(config, generate_folder: Path, base_spec: str, folder: Path, precision=None) -> dict:
+def run_train_stage(config, generate_folder: Path, base_spec: str, folder: Path, precision=None, merge: bool = False) -> dict:
+    """Train on the generated pairs from ``base_spec``; with ``merge`` also write ``merged/``, the base a later
+    stage starts from (``conscience train --merge``)."""
     from conscience.train import train
 
-    result = train(config, generate_folder / "dataset", base_spec, folder, precision=precision)
+    result = train(config, generate_folder / "dataset", base_spec, folder, merge=merge, precision=precision)
     return {"global_step": result.global_step, "train_pairs": result.train_pairs, "validation_pairs": result.validation_pairs,
-            "train_runtime_s": result.train_runtime_s, "metrics": result.metrics, "adapter": str(result.adapter_dir)}
+            "train_runtime_s": result.train_runtime_s, "metrics": result.metrics, "adapter": str(result.adapter_dir),
+            "base": result.base, "reference": result.reference, "merged": str(result.merged_dir) if result.merged_dir else None}
+
+
+def merged_spec(train_folder: Path) -> str:
+    """The model spec of a finished stage's ``merged/`` folder (absolute, so a resumed stage names the same base)."""
+    return f"hf:{train_folder.resolve() / 'merged'}"
 
 
 def load_variant_model(spec: str) -> ChatModel:
     return load_model(spec, batch_size=32)
 
 
-def run_safety_stage(recipe: Recipe, model: ChatModel, folder: Path) -> dict:
+def run_safety_stage(recipe: Recipe, model: ChatModel, folder: Path, system_prompt: str | None = None) -> dict:
     from conscience.evaluate.asclepius import evaluate_safety
 
     section = recipe.evaluate.safety
     summary = evaluate_safety(model, folder, benchmark=section.benchmark, split=section.split, judge=section.judge,
-                              params=GenerationParams(max_new_tokens=section.max_new_tokens, seed=recipe.seed), limit=section.limit)
+                              params=GenerationParams(max_new_tokens=section.max_new_tokens, seed=recipe.seed), limit=section.limit,
+                              system_prompt=system_prompt)
     return {"unsafe_rate": summary.unsafe_rate.rate}
 
 
@@ -64,10 +73,10 @@ def utility_questions(recipe: Recipe) -> Path:
     return recipe.evaluate.utility.questions or AUTHORED_QUESTIONS
 
 
-def run_utility_stage(recipe: Recipe, model: ChatModel, folder: Path) -> dict:
+def run_utility_stage(recipe: Recipe, model: ChatModel, folder: Path, system_prompt: str | None = None) -> dict:
     from conscience.evaluate.utility import evaluate_utility
 
     section = recipe.evaluate.utility
     summary = evaluate_utility(model, utility_questions(recipe), method=section.method, circular=section.circular, out_dir=folder,
-                               subset=section.subset, seed=recipe.seed)
+                               subset=section.subset, seed=recipe.seed, system_prompt=system_prompt)
     return {"accuracy": summary.accuracy, "status": summary.chance.status}

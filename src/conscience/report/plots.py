@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-COLORS = ["#6b7280", "#2563eb", "#16a34a", "#d97706", "#9333ea"]
+COLORS = ["#6b7280", "#2563eb", "#16a34a", "#d97706", "#9333ea", "#dc2626", "#0891b2", "#65a30d"]
 
 
 def _whiskers(point: float, low: float, high: float) -> tuple[float, float]:

@@ -26,6 +26,7 @@ class TrainResult:
     profile: str
     base: str
     base_folder: str
+    reference: str | None  # the spec TRL compares against (the base, adapter off); None for reference-free methods
     out_dir: Path
     adapter_dir: Path
     data_source: str
@@ -111,6 +112,7 @@ Trained with `conscience train`. This card, `config.yaml`, `log.jsonl` and `curv
 | --- | --- |
 | base | `{result.base}` (`{result.base_folder}`) |
 | method | {result.method} |
+| reference | {f"`{result.reference}` (the base, adapter switched off)" if result.reference else "none (reference-free)"} |
 | profile | {result.profile} |
 | data | `{result.data_source}`, sha256 prefix `{result.data_hash}` |
 | pairs | {result.train_pairs} train, {result.validation_pairs} validation ({held}) |

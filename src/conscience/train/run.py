@@ -100,9 +100,12 @@ def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, 
     folder = resolve_base(base_spec)
     data = load_pairs(pairs, validation_max_pairs=config.validation_max_pairs,
                       validation_fraction=config.validation_fraction, seed=config.seed)
-    inputs = {"base": base_spec, "base_folder": str(folder), "pairs": data.source, "data_hash": data.data_hash,
-              "train_pairs": len(data.train), "validation_pairs": len(data.validation), "held_out": data.held_out,
-              "precision": precision.as_record(), "versions": {name: version(name) for name in VERSIONED}}
+    # With a LoRA adapter TRL's reference is the base with the adapter switched off: a merged SFT model given
+    # as the base is therefore also the reference, as in Constitutional AI. Recorded so a report can say so.
+    reference = base_spec if RECIPES[method].uses_reference else None
+    inputs = {"base": base_spec, "base_folder": str(folder), "reference": reference, "pairs": data.source,
+              "data_hash": data.data_hash, "train_pairs": len(data.train), "validation_pairs": len(data.validation),
+              "held_out": data.held_out, "precision": precision.as_record(), "versions": {name: version(name) for name in VERSIONED}}
     tokenizer = load_tokenizer(folder)
     inputs["length_fit"] = {split: length_fit(dataset, tokenizer, config.max_length)
                             for split, dataset in (("train", data.train), ("validation", data.validation))}
@@ -133,7 +136,8 @@ def train(config: TrainConfig, pairs: str | Path | DatasetDict, base_spec: str, 
     trainer.save_model(str(adapter))  # gathers shards under ZeRO-3/FSDP; writes the adapter only
     state = trainer.state
     result = TrainResult(
-        method=method, profile=config.name, base=base_spec, base_folder=str(folder), out_dir=out, adapter_dir=adapter,
+        method=method, profile=config.name, base=base_spec, base_folder=str(folder), reference=reference, out_dir=out,
+        adapter_dir=adapter,
         data_source=data.source, data_hash=data.data_hash, train_pairs=inputs["train_pairs"],
         validation_pairs=inputs["validation_pairs"], held_out=data.held_out, global_step=state.global_step,
         max_steps=state.max_steps, resumed_from_step=_step_of(last), best_checkpoint=state.best_model_checkpoint,

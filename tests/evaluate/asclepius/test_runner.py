@@ -85,6 +85,17 @@ def test_resume_skips_done_items_and_refuses_another_model(bench, tmp_path):
         run(bench, out, FakeChatModel(SCRIPT, spec="fake:other"))
 
 
+def test_a_system_prompt_opens_every_conversation_and_keys_the_run_directory(bench, tmp_path):
+    model, system = FakeChatModel(SCRIPT), {"role": "system", "content": "Follow the constitution."}
+    summary = evaluate_safety(model, tmp_path / "run", benchmark=bench, split="all", judge=FakeJudge(), params=PARAMS,
+                              system_prompt="Follow the constitution.")
+    sent = [c for call in model.calls for c in call]
+    assert len(sent) == 9 and all(c[0] == system and system not in c[1:] for c in sent)  # twins and later turns too
+    assert summary.provenance["generation"]["system_prompt"] == "Follow the constitution."
+    with pytest.raises(ConscienceError, match="different system_prompt"):
+        run(bench, tmp_path / "run")
+
+
 def test_limit_takes_items_round_robin_across_surfaces(bench, tmp_path):
     summary = evaluate_safety(FakeChatModel(SCRIPT), tmp_path / "run", benchmark=bench, split="all", judge=FakeJudge(),
                               params=PARAMS, limit=3)

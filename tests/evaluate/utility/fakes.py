@@ -11,17 +11,20 @@ from conscience.models.protocol import Completion, GenerationParams, Message
 
 
 class FakeConstantModel:
-    """Fake: always replies with the same letter, i.e. pure answer-position bias and no knowledge."""
+    """Fake: always replies with the same letter, i.e. pure answer-position bias and no knowledge. Keeps the
+    conversations it was sent in ``seen``."""
 
     def __init__(self, letter: str = "A", spec: str = "fake:constant"):
         self.letter = letter
         self.spec = spec
         self.calls = 0
         self.questions_seen = 0
+        self.seen: list[list[Message]] = []
 
     def generate(self, conversations: list[list[Message]], params: GenerationParams) -> list[Completion]:
         self.calls += 1
         self.questions_seen += len(conversations)
+        self.seen += conversations
         return [Completion(text=f"Answer: {self.letter}") for _ in conversations]
 
 

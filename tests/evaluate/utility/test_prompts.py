@@ -76,3 +76,19 @@ def test_generate_prompt_has_explicit_system_line_and_all_options():
     conversation = prompts.generate_conversation(Q)
     assert conversation[0]["role"] == "system"
     assert all(f"{k}. {v}" in conversation[1]["content"] for k, v in Q.options.items())
+
+
+def test_a_system_prompt_comes_first_in_every_prompt_and_without_one_the_prompts_are_unchanged():
+    assert prompts.with_system_prompt(prompts.mc_context(Q), None) == prompts.mc_context(Q)
+    assert prompts.with_system_prompt(prompts.mc_context(Q), "Be careful.") == "Be careful.\n\n" + prompts.mc_context(Q)
+    assert prompts.generate_conversation(Q, "Be careful.")[0]["content"] == "Be careful.\n\n" + prompts.GENERATE_SYSTEM
+    assert prompts.generate_conversation(Q)[0]["content"] == prompts.GENERATE_SYSTEM
+
+
+def test_the_loglik_scorer_puts_the_system_prompt_before_each_question():
+    from types import SimpleNamespace
+
+    from conscience.evaluate.utility.scoring import LoglikScorer
+
+    scorer = LoglikScorer(SimpleNamespace(config=FakeConfig()), FakeCharTokenizer(), "loglik", system_prompt="Be careful.")
+    assert {context for context, _ in scorer._requests(Q)} == {"Be careful.\n\n" + prompts.mc_context(Q)}

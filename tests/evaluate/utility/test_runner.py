@@ -75,6 +75,15 @@ def test_resume_refuses_a_directory_from_different_settings(tmp_path, authored_p
         evaluate_utility(FakeConstantModel(), authored_path, method="generate", circular=True, out_dir=tmp_path)
 
 
+def test_a_system_prompt_reaches_every_question_is_recorded_and_keys_the_run_directory(tmp_path, authored_path):
+    model = FakeConstantModel()
+    summary = evaluate_utility(model, authored_path, method="generate", out_dir=tmp_path, system_prompt="Follow the constitution.")
+    assert len(model.seen) == summary.n and all(c[0]["content"].startswith("Follow the constitution.\n\n") for c in model.seen)
+    assert summary.system_prompt == json.loads((tmp_path / "run.json").read_text())["system_prompt"] == "Follow the constitution."
+    with pytest.raises(ConscienceError, match="different system_prompt"):
+        evaluate_utility(FakeConstantModel(), authored_path, method="generate", out_dir=tmp_path)
+
+
 def test_loglik_on_a_text_only_backend_is_a_clear_error(tmp_path, authored_path):
     with pytest.raises(ConscienceError, match="needs log-likelihoods from a local hf: model.*--method generate"):
         evaluate_utility(FakeConstantModel(), authored_path, method="loglik", out_dir=tmp_path)

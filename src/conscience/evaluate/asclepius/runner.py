@@ -28,8 +28,8 @@ TWIN_SUFFIX = "#twin"
 
 @dataclass
 class Conversation(Rollout):
-    """One conversation being played: the item's turns (or its neutral twin) and the replies so far. No system
-    message: the chat template's default applies."""
+    """One conversation being played: the item's turns (or its neutral twin) and the replies so far, after the
+    run's system message if it has one (otherwise the chat template's default applies)."""
 
     item: BenchmarkItem = field(kw_only=True)
 
@@ -95,10 +95,15 @@ def item_row(main: Conversation, twin: Conversation | None, judgements: list[Jud
 
 
 def play(model: ChatModel, judge: Scorer, items: list[BenchmarkItem], params: GenerationParams, store: JsonlStore,
-         chunk_size: int = 32, replies_done: int = 0) -> None:
-    """Play and judge ``items`` (those not yet in ``store``), appending each item's row once it is complete."""
-    mains = {item.id: Conversation(item.id, list(item.turns), item=item) for item in items}
-    twins = {item.id: Conversation(item.id, [item.neutral_twin], item=twin_item(item)) for item in items if item.neutral_twin}
+         chunk_size: int = 32, replies_done: int = 0, system_prompt: str | None = None) -> None:
+    """Play and judge ``items`` (those not yet in ``store``), appending each item's row once it is complete.
+
+    ``system_prompt`` opens every conversation, twins included, as a system message. The judge still reads
+    only the user turns and the replies: it scores what the model said, not what it was told."""
+    prefix = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    mains = {item.id: Conversation(item.id, list(item.turns), prefix, item=item) for item in items}
+    twins = {item.id: Conversation(item.id, [item.neutral_twin], prefix, item=twin_item(item))
+             for item in items if item.neutral_twin}
     conversations = [*mains.values(), *twins.values()]
     total = replies_done + sum(len(c.turns) for c in conversations)
     with progress_bar("asclepius", total=total, done=replies_done) as advance:

@@ -86,12 +86,14 @@ def _claim_run_dir(out: Path, config: dict) -> dict:
 
 def evaluate_safety(model_or_spec: ChatModel | str, out_dir: str | Path, benchmark: str | Path | None = None,
                     split: str = "test", judge: Scorer | str | None = None, params: GenerationParams | None = None,
-                    limit: int | None = None, batch_size: int = 32) -> SafetySummary:
+                    limit: int | None = None, batch_size: int = 32, system_prompt: str | None = None) -> SafetySummary:
     """Run the benchmark (resuming any items already in ``out_dir``), judge every reply, write the summary.
 
     ``model_or_spec`` is a loaded :class:`ChatModel` (so a recipe loads weights once) or a spec string.
     ``judge`` is a loaded judge, an LLM-judge spec for ``load_judge``, or ``None`` for the default judge.
-    Decoding is greedy unless ``params`` says otherwise; the seed is recorded either way.
+    Decoding is greedy unless ``params`` says otherwise; the seed is recorded either way. ``system_prompt``
+    opens every conversation as a system message (e.g. the constitution in context); it is part of the run's
+    configuration, so a directory played without it is not resumed with it.
     """
     out = Path(out_dir)
     params = params or DEFAULT_PARAMS
@@ -114,14 +116,14 @@ def evaluate_safety(model_or_spec: ChatModel | str, out_dir: str | Path, benchma
         "split": split,
         "judge": judge.describe(),
         "generation": params.model_dump(mode="json"),
-        "system_prompt": None,
+        "system_prompt": system_prompt,
     }
     record = _claim_run_dir(out, config)
     store = JsonlStore(out / "items.jsonl")
     pending = [i for i in items if i.id not in store]
     reused = len(items) - len(pending)
     replies_done = sum(len(i.turns) + bool(i.neutral_twin) for i in items if i.id in store)
-    play(model, judge, pending, params, store, chunk_size=batch_size, replies_done=replies_done)
+    play(model, judge, pending, params, store, chunk_size=batch_size, replies_done=replies_done, system_prompt=system_prompt)
     rows = [store.rows[i.id] for i in items]
     provenance = {
         "model": model.spec,
@@ -132,7 +134,8 @@ def evaluate_safety(model_or_spec: ChatModel | str, out_dir: str | Path, benchma
                       "n_replies": sum(len(i.turns) + bool(i.neutral_twin) for i in items)},
         "judge": config["judge"],
         "generation": {**config["generation"], "decoding": "greedy" if params.temperature == 0 else "sampling",
-                       "batch_size": batch_size, "system_prompt": "none (the chat template's default applies)"},
+                       "batch_size": batch_size,
+                       "system_prompt": system_prompt or "none (the chat template's default applies)"},
         "seed": params.seed,
         "started_at": record["started_at"],
         "finished_at": now(),

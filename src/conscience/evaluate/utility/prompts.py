@@ -23,6 +23,12 @@ GENERATE_INSTRUCTION = (
 )
 
 
+def with_system_prompt(context: str, system_prompt: str | None) -> str:
+    """A plain-text prompt (loglik, cloze) has no system role, so a system prompt is put before it as text,
+    separated by a blank line; without one the prompt stays lm-eval's exactly."""
+    return f"{system_prompt}\n\n{context}" if system_prompt else context
+
+
 def mc_context(q: MCQuestion) -> str:
     """lm-eval's ``doc_to_text`` for medqa_4options (options listed, ends with ``Answer:``)."""
     answers = "".join(f"{letter}. {text}\n" for letter, text in q.options.items())
@@ -43,12 +49,14 @@ def cloze_continuations(q: MCQuestion) -> list[str]:
     return [TARGET_DELIMITER + text for text in q.options.values()]
 
 
-def generate_conversation(q: MCQuestion) -> list[Message]:
+def generate_conversation(q: MCQuestion, system_prompt: str | None = None) -> list[Message]:
     """The fixed 0-shot chat prompt. It carries an explicit system line so chat templates that would insert
-    their own default system message (SmolLM2 does) are overridden the same way for every model."""
+    their own default system message (SmolLM2 does) are overridden the same way for every model. A
+    ``system_prompt`` comes first in that system message, the exam line after it."""
     options = "".join(f"{letter}. {text}\n" for letter, text in q.options.items())
     user = f"{GENERATE_INSTRUCTION}\n\nQuestion: {q.question}\n{options}"
-    return [{"role": "system", "content": GENERATE_SYSTEM}, {"role": "user", "content": user.rstrip()}]
+    system = f"{system_prompt}\n\n{GENERATE_SYSTEM}" if system_prompt else GENERATE_SYSTEM
+    return [{"role": "system", "content": system}, {"role": "user", "content": user.rstrip()}]
 
 
 def extract_letter(reply: str, q: MCQuestion) -> str | None:

@@ -87,6 +87,7 @@ class UtilitySummary(_Record):
     by_system: dict[str, GroupAccuracy]
     by_step: dict[str, GroupAccuracy]
     prompt_note: str
+    system_prompt: str | None = Field(None, description="Put before every question (the constitution in context); None: none")
     created_at: str
     conscience_version: str
 

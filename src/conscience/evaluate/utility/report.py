@@ -159,4 +159,7 @@ def render_markdown(s: UtilitySummary) -> str:
     lines += ["", "| body system | n | accuracy |", "| --- | --- | --- |"]
     lines += [f"| {name} | {g.n} | {_pct(g.accuracy)} |" for name, g in s.by_system.items()]
     lines += ["", s.prompt_note, ""]
+    if s.system_prompt:
+        lines += [f"A system prompt of {len(s.system_prompt)} characters came before every question (`system_prompt` in "
+                  "summary.json).", ""]
     return "\n".join(lines)

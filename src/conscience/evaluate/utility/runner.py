@@ -101,6 +101,7 @@ def evaluate_utility(
     seed: int = 0,
     split: str = "test",
     batch_size: int = 8,
+    system_prompt: str | None = None,
 ) -> UtilitySummary:
     """Evaluate a model on multiple-choice questions and write the run directory (see module docstring).
 
@@ -109,6 +110,8 @@ def evaluate_utility(
     works with remote backends). ``circular`` re-asks every question under all k option rotations.
     ``subset`` draws a stratified fixed-seed subset; ``ids_file`` reuses one (it wins over ``subset``).
     ``batch_size``: sequences per forward pass (loglik/cloze) or per generation batch.
+    ``system_prompt``: put before every question (see ``prompts.with_system_prompt`` and
+    ``prompts.generate_conversation``), e.g. the constitution in context; recorded in run.json and the summary.
     """
     qset = load_questions(questions_path, split)
     by_id = qset.by_id()
@@ -119,7 +122,7 @@ def evaluate_utility(
         model = load_model(model_or_spec, batch_size=batch_size)
     else:
         model = model_or_spec
-    scorer = make_scorer(method, model, batch_size=batch_size)
+    scorer = make_scorer(method, model, batch_size=batch_size, system_prompt=system_prompt)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     run = {
@@ -129,6 +132,7 @@ def evaluate_utility(
         "circular": circular,
         "question_sha256": qset.sha256,
         "ids": ids,
+        "system_prompt": system_prompt,
     }
     _check_run_file(out / "run.json", run)
     write_ids(out / "ids.txt", ids)
@@ -156,6 +160,7 @@ def evaluate_utility(
         "subset": subset if ids_file is None else None,
         "ids": ids,
         "prompt_note": PROMPT_NOTES[method],
+        "system_prompt": system_prompt,
     }
     summary = build_summary([store.rows[i] for i in ids], provenance)
     _write_atomic(out / "summary.json", summary.model_dump_json(indent=2) + "\n")

@@ -93,17 +93,19 @@ class LmEvalEncoder:
 class LoglikScorer:
     """Score options by log-likelihood on a local HF model (letters = lm-eval's medqa_4options; or cloze)."""
 
-    def __init__(self, model: Any, tokenizer: Any, mode: Literal["loglik", "cloze"], batch_size: int = 8):
+    def __init__(self, model: Any, tokenizer: Any, mode: Literal["loglik", "cloze"], batch_size: int = 8,
+                 system_prompt: str | None = None):
         self.model = model
         self.encoder = LmEvalEncoder(tokenizer, model.config)
         self.mode = mode
         self.batch_size = batch_size
+        self.system_prompt = system_prompt
 
     def _requests(self, q: MCQuestion) -> list[tuple[str, str]]:
         if self.mode == "loglik":
-            context = prompts.mc_context(q)
+            context = prompts.with_system_prompt(prompts.mc_context(q), self.system_prompt)
             return [(context, c) for c in prompts.letter_continuations(q)]
-        context = prompts.cloze_context(q)
+        context = prompts.with_system_prompt(prompts.cloze_context(q), self.system_prompt)
         return [(context, c) for c in prompts.cloze_continuations(q)]
 
     def score(self, questions: list[MCQuestion], on_batch: Callable[[int], None] | None = None) -> list[OptionScores]:
@@ -170,12 +172,13 @@ class LoglikScorer:
 class GenerateScorer:
     """0-shot generation with the fixed prompt; the letter is extracted from the reply (or None)."""
 
-    def __init__(self, model: ChatModel, params: GenerationParams = GENERATE_PARAMS):
+    def __init__(self, model: ChatModel, params: GenerationParams = GENERATE_PARAMS, system_prompt: str | None = None):
         self.model = model
         self.params = params
+        self.system_prompt = system_prompt
 
     def score(self, questions: list[MCQuestion], on_batch: Callable[[int], None] | None = None) -> list[OptionScores]:
-        replies = self.model.generate([prompts.generate_conversation(q) for q in questions], self.params)
+        replies = self.model.generate([prompts.generate_conversation(q, self.system_prompt) for q in questions], self.params)
         if on_batch:
             on_batch(len(questions))
         return [
@@ -183,12 +186,14 @@ class GenerateScorer:
         ]
 
 
-def make_scorer(method: str, model: ChatModel, batch_size: int = 8) -> LoglikScorer | GenerateScorer:
-    """The scorer for ``method``. Log-likelihood methods need local weights, so remote backends raise."""
+def make_scorer(method: str, model: ChatModel, batch_size: int = 8,
+                system_prompt: str | None = None) -> LoglikScorer | GenerateScorer:
+    """The scorer for ``method``, with ``system_prompt`` (if any) in every prompt. Log-likelihood methods need
+    local weights, so remote backends raise."""
     if method not in METHODS:
         raise ConscienceError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}", field="method")
     if method == "generate":
-        return GenerateScorer(model)
+        return GenerateScorer(model, system_prompt=system_prompt)
     inner = getattr(model, "model", None)
     tokenizer = getattr(model, "tokenizer", None)
     if inner is None or tokenizer is None or not hasattr(inner, "config"):
@@ -197,4 +202,4 @@ def make_scorer(method: str, model: ChatModel, batch_size: int = 8) -> LoglikSco
             "use --method generate for remote models",
             field="method",
         )
-    return LoglikScorer(inner, tokenizer, method, batch_size=batch_size)  # type: ignore[arg-type]
+    return LoglikScorer(inner, tokenizer, method, batch_size=batch_size, system_prompt=system_prompt)  # type: ignore[arg-type]
