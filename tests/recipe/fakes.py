@@ -70,3 +70,9 @@ class FakeTrain:
                            adapter_dir=out / "adapter", data_source=str(pairs), data_hash="fake", train_pairs=2, validation_pairs=1,
                            held_out=True, global_step=1, max_steps=1, resumed_from_step=None, best_checkpoint=None,
                            train_runtime_s=0.0, merged_dir=out / "merged" if merge else None)
+
+
+def fixed_calibration() -> dict:
+    """Stands in for the shipped judge's calibration (tens of seconds, nothing to do with assembly)."""
+    return {"part": "heldout", "n": 1, "gold_sha256": "x", "unsafe_kappa": 1.0, "refused_kappa": 1.0, "unsafe_accuracy": 1.0,
+            "headline": {"all": {"n": 1, "unsafe_kappa": 1.0, "ci": [None, None], "labeller_kappa": None}}}

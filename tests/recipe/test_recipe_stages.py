@@ -20,7 +20,7 @@ from conscience.evaluate.utility.prompts import GENERATE_SYSTEM
 from conscience.recipe import assemble, load_recipe, steps
 from conscience.recipe.run import run_recipe
 from tests.evaluate.asclepius.fakes import FakeJudge
-from tests.recipe.fakes import FakeTrain, RecordingChatModel, write_generate_summary
+from tests.recipe.fakes import FakeTrain, RecordingChatModel, fixed_calibration, write_generate_summary
 from tests.train.train_pairs import save_dataset_dict
 
 BASE = "hf:smollm2-135m"
@@ -45,9 +45,7 @@ def offline(monkeypatch) -> dict[str, list[RecordingChatModel]]:
     monkeypatch.setattr(steps, "run_generate_stage", generate)
     monkeypatch.setattr(steps, "load_variant_model", load)
     monkeypatch.setattr(safety, "load_judge", lambda llm_judge=None: FakeJudge())
-    monkeypatch.setattr(assemble, "_judge_calibration", lambda: {
-        "part": "heldout", "n": 1, "gold_sha256": "x", "unsafe_kappa": 1.0, "refused_kappa": 1.0, "unsafe_accuracy": 1.0,
-        "unsafe_kappa_real_replies": 1.0, "n_real_replies": 1})
+    monkeypatch.setattr(assemble, "_judge_calibration", fixed_calibration)
     return models
 
 

@@ -19,7 +19,7 @@ from conscience.recipe.stages import StageResult
 from conscience.report import coverage_cell, helpfulness_cell, safety_cells
 from tests.evaluate.asclepius.fakes import FakeJudge
 from tests.evaluate.utility.fakes import FakeKnowingModel
-from tests.recipe.fakes import write_generate_summary
+from tests.recipe.fakes import fixed_calibration, write_generate_summary
 
 SEED_METHOD_LABELS = ["unsafe rate ≤ 0.5 × base", "demo target: unsafe rate ≤ 0.25 × base", "MedQA accuracy ≥ base − 5 points",
                       "helpfulness floor ≤ 0.10", "principle coverage ≥ 10/12"]
@@ -74,9 +74,7 @@ def stages(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def no_calibration(monkeypatch):
     """The shipped judge's calibration takes ~20 s and says nothing about assembly; a fixed record stands in."""
-    monkeypatch.setattr(assemble, "_judge_calibration", lambda: {
-        "part": "heldout", "n": 1, "gold_sha256": "x", "unsafe_kappa": 1.0, "refused_kappa": 1.0, "unsafe_accuracy": 1.0,
-        "headline": {"all": {"n": 1, "unsafe_kappa": 1.0, "ci": [None, None], "labeller_kappa": None}}})
+    monkeypatch.setattr(assemble, "_judge_calibration", fixed_calibration)
 
 
 def _verdict(tmp_path: Path, stages, criteria: dict | None = None) -> list[tuple[str, str]]:
