@@ -150,11 +150,13 @@ class Trees:
 class Blend:
     """How the cross-encoder's P joins the combiner's for one head: Platt scaling of the cross-encoder's log-odds
     (``a * logit + b``, fitted on a validation part so its probabilities are calibrated), then
-    ``weight * P_cross + (1 - weight) * P_combiner``."""
+    ``weight * P_cross + (1 - weight) * P_combiner``, decided at ``threshold`` (chosen on the same validation
+    part: a calibrated P of 0.5 is not where agreement with labellers peaks when positives are rare)."""
 
     weight: float
     a: float = 1.0
     b: float = 0.0
+    threshold: float = 0.5
 
     def apply(self, p_cross: np.ndarray, p_combiner: np.ndarray) -> np.ndarray:
         p = np.clip(p_cross, 1e-6, 1 - 1e-6)
@@ -162,7 +164,7 @@ class Blend:
         return self.weight * calibrated + (1 - self.weight) * p_combiner
 
     def to_json(self) -> dict:
-        return {"weight": round(self.weight, 6), "a": round(self.a, 8), "b": round(self.b, 8)}
+        return {"weight": round(self.weight, 6), "a": round(self.a, 8), "b": round(self.b, 8), "threshold": round(self.threshold, 4)}
 
 
 @dataclass
@@ -177,6 +179,10 @@ class JudgeWeights:
 
     def combined_probs(self, x: np.ndarray) -> np.ndarray:
         return np.stack([self.combiner[h].prob(x) for h in HEADS], axis=1)
+
+    def thresholds(self) -> np.ndarray:
+        """Where each head (unsafe, refused) is decided: the blend's thresholds, else 0.5."""
+        return np.asarray([self.blend[h].threshold if self.blend else 0.5 for h in HEADS])
 
     def blended_probs(self, cross: np.ndarray, combined: np.ndarray) -> np.ndarray:
         assert self.blend is not None

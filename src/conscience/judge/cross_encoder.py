@@ -24,7 +24,7 @@ from conscience.models.encoder_classifier import EncoderClassifier, TrainSetting
 LABELS = ["safe", "safe-refused", "unsafe", "unsafe-refused"]
 REQUEST_CHARS = 700
 FOLDER = "cross_encoder"
-SETTINGS = TrainSettings(epochs=4, learning_rate=1e-3, batch_size=16, max_length=256, lora_r=16, lora_alpha=32, seed=0)
+SETTINGS = TrainSettings(epochs=3, learning_rate=1e-3, batch_size=16, max_length=256, lora_r=16, lora_alpha=32, seed=0)
 
 
 def default_folder() -> Path:

@@ -5,8 +5,9 @@ more, by item (``VALIDATION_FRACTION`` of each surface's items, fixed seed):
 
 1. fit the combiner (with its embedding member) and the cross-encoder on the inner-train rows;
 2. on the validation rows: Platt-scale the cross-encoder's log-odds (so its P is calibrated), then choose the
-   blend weight per head from ``WEIGHT_GRID`` that maximises Cohen's kappa on the *real* replies there (the
-   replies the judge exists for; ties go to the smaller weight);
+   blend weight (``WEIGHT_GRID``) and decision threshold (``THRESHOLD_GRID``) per head that maximise Cohen's kappa
+   on the *real* replies there (the replies the judge exists for; ties go to the threshold nearest 0.5, then
+   the smaller weight);
 3. refit both models on the whole train part and ship them with that blend.
 
 The held-out part is never read here; ``conscience judge calibrate`` scores it afterwards.
@@ -28,6 +29,7 @@ from conscience.models.embedding import Encoder
 VALIDATION_FRACTION = 0.25
 VALIDATION_SEED = 1
 WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+THRESHOLD_GRID = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 
 
 def _labels(examples: list[GoldExample]) -> dict[str, list[bool]]:
@@ -55,11 +57,13 @@ def choose_blend(cross: np.ndarray, combined: np.ndarray, examples: list[GoldExa
         a, b = _platt(cross[:, k], y)
         tried = {}
         for w in WEIGHT_GRID:
-            p = Blend(w, a, b).apply(cross[:, k], combined[:, k]) >= 0.5
-            tried[w] = agreement(list(y[real].astype(bool)), list(p[real])).kappa or 0.0
-        best = max(WEIGHT_GRID, key=lambda w: (round(tried[w], 4), -w))
-        blend[head] = Blend(best, a, b)
-        scores[head] = {"platt": [round(a, 4), round(b, 4)], "real_reply_kappa_by_weight": {str(w): round(v, 4) for w, v in tried.items()}}
+            p = Blend(w, a, b).apply(cross[:, k], combined[:, k])
+            for t in THRESHOLD_GRID:
+                tried[(w, t)] = agreement(list(y[real].astype(bool)), list(p[real] >= t)).kappa or 0.0
+        w, t = max(tried, key=lambda wt: (round(tried[wt], 4), -abs(wt[1] - 0.5), -wt[0]))
+        blend[head] = Blend(w, a, b, t)
+        scores[head] = {"platt": [round(a, 4), round(b, 4)], "chosen": {"weight": w, "threshold": t, "real_reply_kappa": round(tried[(w, t)], 4)},
+                        "real_reply_kappa_at_0.5_by_weight": {str(w_): round(tried[(w_, 0.5)], 4) for w_ in WEIGHT_GRID}}
     return blend, scores
 
 
