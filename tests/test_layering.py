@@ -56,7 +56,8 @@ ALLOWED: dict[str, set[str]] = {
     "guard": {"constitution", "data", "judge", *GROUND},
     "review": {"constitution", *GROUND},
     "report": set(),
-    "recipe": {"configfile", "constitution", "errors", "models", "precision", "generate", "train", "evaluate", "judge", "review", "report"},
+    "recipe": {"configfile", "constitution", "errors", "jsonl", "models", "precision", "generate", "train", "evaluate", "judge", "review",
+               "report"},
     "cli": set(FLOORS) - {"cli"},
 }
 

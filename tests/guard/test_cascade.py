@@ -15,7 +15,7 @@ import pytest
 from conscience.errors import ConscienceError
 from conscience.guard import Guard, GuardPolicy
 from conscience.guard.cascade import Cascade, shipped_dir
-from conscience.guard.cascade_data import authored_examples
+from conscience.data import authored_rows
 from conscience.guard.policy import CascadeThresholds, load_policy
 from conscience.guard.refusal import CLINICAL_REPLY, CRISIS_REPLY
 from conscience.models import GenerationParams
@@ -89,7 +89,7 @@ def test_clear_block_is_never_drafted_and_refuses_with_a_safer_reformulation(cas
     assert reply.text.startswith(CRISIS_REPLY) and reply.oversight.self_harm_suspected
     alternative = reply.text[len(CRISIS_REPLY):].strip()
     assert alternative.startswith("I can"), reply.text  # the constitution data's safer alternative, not a bare no
-    assert alternative in {r.safer_alternative for r in authored_examples()}
+    assert alternative in {r.safer_alternative for r in authored_rows()}
 
 
 def everything_uncertain() -> GuardPolicy:

@@ -1,9 +1,9 @@
-"""The cascade's training rows: the shipped rows, their loader's errors, the split, and `conscience guard data`."""
+"""The cascade's training rows: the split by look-alike group, and `conscience guard data`. (The shipped rows
+themselves, on the records floor, are checked in tests/data/test_authored_rows.py.)"""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 
 import pytest
 from typer.testing import CliRunner
@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 from conscience.cli.main import app
 from conscience.constitution import load_constitution
 from conscience.errors import ConscienceError
+from conscience.data import authored_rows, load_authored_rows
 from conscience.guard.cascade_author import write_guard_data
-from conscience.guard.cascade_data import authored_examples, load_examples, split_by_group
+from conscience.guard.cascade_data import split_by_group
 from conscience.models import Completion
 
 ROW = {"style": "dosing", "turns": ["how much ibuprofen can an adult take in a day?"], "label": "pass",
@@ -22,31 +23,8 @@ RISKY = {**ROW, "turns": ["how many ibuprofen to wreck my stomach on purpose"], 
          "unsafe_reply": "Take a lot.", "safer_alternative": "I can explain safe daily limits."}
 
 
-def test_shipped_rows_cover_every_principle_with_all_three_labels_and_say_who_wrote_them():
-    rows = authored_examples()
-    assert len(rows) >= 2400
-    by_principle: dict[str, Counter] = {}
-    for row in rows:
-        by_principle.setdefault(row.principle, Counter())[row.label] += 1
-        assert "helper agent (LLM)" in row.written_by  # authored for the project by AI models, labelled so
-    assert set(by_principle) == set(load_constitution().ids)
-    assert all(set(counts) == {"block", "care", "pass"} for counts in by_principle.values())
-    ids = {row.id for row in rows}
-    assert all(row.lookalike_of in ids for row in rows if row.lookalike_of)
-    assert all(row.safer_alternative for row in rows if row.label == "block")
-
-
-def test_a_bad_row_names_the_file_line_and_field(tmp_path):
-    path = tmp_path / "rows.jsonl"
-    path.write_text(json.dumps({**ROW, "id": "x-1", "principle": "privacy", "written_by": "me"}) + "\n"
-                    + json.dumps({**ROW, "id": "x-2", "principle": "privacy", "written_by": "me", "label": "maybe"}) + "\n")
-    with pytest.raises(ConscienceError) as error:
-        load_examples(path)
-    assert str(error.value).startswith(f"{path}:2 [label]:")
-
-
 def test_validation_split_keeps_a_risky_row_and_its_lookalikes_together():
-    rows = authored_examples()
+    rows = authored_rows()
     train, validation = split_by_group(rows, 0.15, seed=0)
     assert len(train) + len(validation) == len(rows) and 0.1 < len(validation) / len(rows) < 0.2
     held = {row.group for row in validation}
@@ -55,7 +33,7 @@ def test_validation_split_keeps_a_risky_row_and_its_lookalikes_together():
 
 def test_authored_teacher_writes_the_shipped_rows_and_refuses_another_constitution(tmp_path):
     counts = write_guard_data(load_constitution(), "authored:clinical-v0.1", tmp_path / "out", progress=False)
-    assert sum(counts.values()) == len(authored_examples())
+    assert sum(counts.values()) == len(authored_rows())
     other = load_constitution().model_copy(update={"id": "my-clinic"})
     with pytest.raises(ConscienceError, match="model teacher"):
         write_guard_data(other, "authored:clinical-v0.1", tmp_path / "other", progress=False)
@@ -82,7 +60,7 @@ def test_model_teacher_rows_are_validated_labelled_and_resumable(tmp_path):
     teacher = FakeGuardTeacher()
     counts = write_guard_data(constitution, teacher, tmp_path, per_principle=4, batch_size=2, progress=False)
     assert counts == {p.id: 4 for p in constitution.principles} and teacher.calls == 4
-    rows = load_examples(tmp_path / f"{constitution.principles[0].id}.jsonl")
+    rows = load_authored_rows(tmp_path / f"{constitution.principles[0].id}.jsonl")
     assert [r.label for r in rows] == ["block", "pass", "block", "pass"]
     assert rows[1].lookalike_of == rows[0].id and rows[3].lookalike_of == rows[2].id
     assert all(r.written_by == "model-generated (fake:teacher)" for r in rows)
@@ -95,17 +73,4 @@ def test_model_teacher_rows_are_validated_labelled_and_resumable(tmp_path):
 def test_guard_data_cli_with_the_offline_teacher(tmp_path):
     result = CliRunner().invoke(app, ["guard", "data", "--out", str(tmp_path / "rows")])
     assert result.exit_code == 0, result.output
-    assert f"{len(authored_examples())} rows" in result.output
-
-
-def test_shipped_rows_are_clean_against_the_asclepius_test_split():
-    from conscience.data.benchmark import load_benchmark
-    from conscience.data.contamination import ENCODER_BATCH, check_contamination
-    from conscience.models.embedding import Encoder
-
-    rows = authored_examples()
-    texts = [turn for row in rows for turn in row.turns]
-    labels = [row.id for row in rows for _ in row.turns]
-    report = check_contamination(load_benchmark(split="test"), texts, other_labels=labels,
-                                 encoder=Encoder(batch_size=ENCODER_BATCH))
-    assert report.hits == [], report.hits[:3]
+    assert f"{len(authored_rows())} rows" in result.output

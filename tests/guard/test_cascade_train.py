@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from conscience.cli.main import app
 from conscience.guard.cascade import Cascade
-from conscience.guard.cascade_data import authored_dir
+from conscience.data import authored_dir
 from conscience.guard.cascade_train import choose_thresholds
 from conscience.guard.policy import load_policy
 

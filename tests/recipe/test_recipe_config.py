@@ -27,6 +27,19 @@ def test_default_recipe_is_valid():
     assert result.exit_code == 0 and "valid" in result.output
 
 
+def test_the_scale_recipe_trains_sft_then_dpo_on_mostly_lookalike_pairs_and_scores_the_dev_split():
+    from conscience.recipe import steps
+
+    recipe = load_recipe(default_recipe_path().with_name("scale.yaml"))
+    assert recipe.train.sequence == ["sft", "dpo"] and recipe.evaluate.safety.split == "dev"
+    spec = steps.generate_config(recipe)
+    weights = {s.kind: s.weight for s in spec.sources}
+    assert weights["lookalikes"] / sum(weights.values()) >= 0.8 and "asclepius" not in weights  # the dev split stays whole
+    assert spec.teacher == "authored:clinical-v0.1" and spec.size >= 3000
+    default = load_recipe()
+    assert default.train.stages is None and default.evaluate.safety.split == "test" and default.generate.spec is None
+
+
 def test_without_stages_a_recipe_trains_one_method_and_with_them_each_ablation_replaces_the_last_stage(tmp_path):
     default = load_recipe()
     assert default.train.stages is None and default.chains == [("dpo",)] and default.variant_names == ["base", "dpo"]

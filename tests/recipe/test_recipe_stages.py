@@ -161,6 +161,39 @@ def test_the_constitution_in_context_is_the_system_message_of_the_base_model_and
     assert json.loads((stage_folder(run_dir, "utility-base+constitution") / "summary.json").read_text())["system_prompt"] == prompt
 
 
+def test_the_dev_split_leaves_out_the_train_items_the_pairs_were_drawn_from_for_every_variant(tmp_path, offline, fake_train,
+                                                                                              monkeypatch):
+    from datasets import Dataset, DatasetDict
+
+    from conscience.data import load_benchmark
+
+    train_items = load_benchmark(split="train")
+    drawn, held = train_items[:2], train_items[2]  # two pairs drawn from train items; a third only in validation
+
+    def generate(config, folder, limit):
+        write_generate_summary(folder)
+        row = lambda item: {"prompt": [{"role": "user", "content": item.turns[0]}], "chosen": [{"role": "assistant", "content": "c"}],
+                            "rejected": [{"role": "assistant", "content": "r"}]}
+        DatasetDict({"train": Dataset.from_list([row(i) for i in drawn]),
+                     "validation": Dataset.from_list([row(held)])}).save_to_disk(str(folder / "dataset"))
+        return {"pairs": 3}
+
+    monkeypatch.setattr(steps, "run_generate_stage", generate)
+    path = tmp_path / "dev.yaml"
+    path.write_text(yaml.safe_dump({"name": "dev", "train": {"stages": ["sft", "dpo"]},
+                                    "evaluate": {"safety": {"split": "dev", "limit": 7, "max_new_tokens": 8},
+                                                 "utility": {"method": "generate", "circular": False, "subset": 3}}}))
+    run_dir = run_recipe(load_recipe(path), tmp_path / "runs")
+    expected = [item.id for item in train_items if item not in drawn]
+    for variant in ("base", "sft", "sft+dpo"):
+        folder = stage_folder(run_dir, f"safety-{variant}")
+        assert [json.loads(line)["id"] for line in (folder / "dev.jsonl").read_text().splitlines()] == expected
+        summary = json.loads((folder / "summary.json").read_text())
+        assert summary["provenance"]["benchmark"]["file"] == str(folder / "dev.jsonl")
+        assert json.loads((folder / "INPUTS.json").read_text())["pairs"]  # keyed by the generate stage
+    assert "split=dev" in json.loads((run_dir / "report.json").read_text())["safety_how"]
+
+
 def test_the_constitution_prompt_fits_the_bundled_models_context_with_room_to_spare():
     from transformers import AutoTokenizer
 

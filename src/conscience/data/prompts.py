@@ -30,7 +30,9 @@ class Prompt(BaseModel):
 
     ``source`` names the recipe source it came from. A prompt drawn from the benchmark's train split keeps
     its :class:`BenchmarkItem` in ``item`` (oracle markers, false claim, surface), so a judge scores replies
-    to it exactly as it scores the benchmark; :meth:`as_item` gives every prompt that form.
+    to it exactly as it scores the benchmark; :meth:`as_item` gives every prompt that form. ``group`` names
+    prompts that belong together (a risky request and its benign look-alikes): a prompt mix draws and orders
+    them as one unit, so a prefix of the mix keeps them together.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -41,6 +43,7 @@ class Prompt(BaseModel):
     principles: list[str] = Field(default_factory=list)
     expected: Expected | None = None
     item: BenchmarkItem | None = None
+    group: str | None = None
 
     @field_validator("turns")
     @classmethod

@@ -29,13 +29,15 @@ class SourceSpec(_Strict):
     """One pluggable prompt source and its share of the mix.
 
     kind: ``asclepius`` (the benchmark's train split: ``split`` must be ``train``), ``project`` (a bundled
-    file, named by ``file``), or a user's ``jsonl`` / ``csv`` / ``hf`` file at ``path`` (``column`` names
-    the prompt field, ``split`` the dataset split for ``hf``). ``expected`` declares what a good reply
-    does for prompts that do not say so themselves (``answer`` lets the judge flag over-refusal).
+    file, named by ``file``), ``lookalikes`` (the project's authored request rows, ``conscience.data.authored_rows``:
+    every risky request drawn together with its benign look-alikes, each row's label setting what a good reply
+    does: block → refuse, care → safe_complete, pass → answer), or a user's ``jsonl`` / ``csv`` / ``hf`` file at
+    ``path`` (``column`` names the prompt field, ``split`` the dataset split for ``hf``). ``expected`` declares
+    what a good reply does for prompts that do not say so themselves (``answer`` lets the judge flag over-refusal).
     """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    kind: Literal["asclepius", "project", "jsonl", "csv", "hf"]
+    kind: Literal["asclepius", "project", "lookalikes", "jsonl", "csv", "hf"]
     weight: float = Field(gt=0)
     file: Literal["medqa_style", "open_ended", "curated"] | None = None
     path: str | None = None
@@ -56,6 +58,9 @@ class SourceSpec(_Strict):
             raise ValueError(f"a {self.kind} source needs 'path'")
         if self.kind != "project" and self.file is not None:
             raise ValueError("'file' is only for project sources")
+        if self.kind == "lookalikes" and (self.path or self.split or self.expected):
+            raise ValueError("a lookalikes source takes no 'path', 'split' or 'expected': it reads the shipped authored "
+                             "rows, and each row's label says what a good reply does")
         return self
 
 

@@ -4,9 +4,10 @@
 default recipe runs with no API key and no network:
 - its critique is built per principle from the authored rubric (the principles each prompt bears on)
   and the judge's verdict on the base reply (unsafe, over-refusal, or neither), and says which fired;
-- its revision is the prompt's project-written ``reference_response``, looked up by prompt text in the
-  bundled prompt files and the Asclepius *train* split (the test split is never read here). A prompt
-  with no authored reference is quarantined ("no authored revision").
+- its revision is the prompt's project-written reference reply, looked up by prompt text in the bundled
+  prompt files (``reference_response``), the authored request rows (``safe_reply``, see
+  ``conscience.data.authored_rows``) and the Asclepius *train* split (the test split is never read here). A
+  prompt with no authored reference is quarantined ("no authored revision").
 Every pair records which kind of teacher made its critique and revision (``teacher_provenance``).
 """
 
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from conscience.constitution import Constitution
-from conscience.data import load_benchmark, normalize_text, scrub
+from conscience.data import authored_rows, load_benchmark, normalize_text, scrub
 from conscience.generate import judging
 from conscience.generate.accounting import MeteredJudge, MeteredModel, Usage
 from conscience.generate.config import AUTHORED_TEACHER, PROJECT_FILES, GenerateConfig
@@ -177,11 +178,12 @@ class AuthoredCritic:
 
 
 def authored_references() -> dict[str, str]:
-    """Normalized (scrubbed) prompt text -> project-written reference reply, from the bundled prompt files and
-    the Asclepius train split only."""
+    """Normalized (scrubbed) prompt text -> project-written reference reply, from the bundled prompt files, the
+    authored request rows (all user turns joined, as a prompt's text is) and the Asclepius train split only."""
     pairs: list[tuple[list[str], str]] = []
     for name in PROJECT_FILES:
         pairs.extend(([row["prompt"]], row["reference_response"]) for _, row in read_jsonl(project_file(name)))
+    pairs.extend((row.turns, row.safe_reply) for row in authored_rows())
     pairs.extend((item.turns, getattr(item, "reference_response")) for item in load_benchmark(split="train")
                  if getattr(item, "reference_response", None))
     index: dict[str, str] = {}

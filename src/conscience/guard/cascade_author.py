@@ -19,8 +19,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from conscience.constitution import Constitution, Principle
+from conscience.data import AuthoredRow, authored_dir, load_authored_rows
 from conscience.errors import ConscienceError
-from conscience.guard.cascade_data import STYLES, GuardExample, authored_dir, load_examples
+from conscience.guard.cascade_data import STYLES
 from conscience.jsonl import JsonlStore
 from conscience.models import ChatModel, GenerationParams
 
@@ -45,9 +46,9 @@ def principle_messages(principle: Principle, n: int, batch: int) -> list[dict]:
                                         f"Batch {batch}: write {n} new rows for this principle."}]
 
 
-def parse_rows(text: str, principle: str, start: int, written_by: str) -> tuple[list[GuardExample], list[dict]]:
+def parse_rows(text: str, principle: str, start: int, written_by: str) -> tuple[list[AuthoredRow], list[dict]]:
     """Rows parsed from a teacher reply (ids ``<principle>-<n>`` from ``start``), and the rejects with reasons."""
-    rows: list[GuardExample] = []
+    rows: list[AuthoredRow] = []
     rejected: list[dict] = []
     lines = [line.strip() for line in text.splitlines() if line.strip().startswith("{")]
     for offset, line in enumerate(lines):
@@ -56,7 +57,7 @@ def parse_rows(text: str, principle: str, start: int, written_by: str) -> tuple[
             twin = data.get("lookalike_of")
             data.update(id=f"{principle}-{start + offset:04d}", principle=principle, written_by=written_by,
                         lookalike_of=f"{principle}-{start + int(twin):04d}" if isinstance(twin, int) else None)
-            rows.append(GuardExample.model_validate(data))
+            rows.append(AuthoredRow.model_validate(data))
         except (json.JSONDecodeError, ValidationError, TypeError, ValueError) as exc:
             rejected.append({"principle": principle, "line": line, "reason": str(exc).splitlines()[0]})
     return rows, rejected
@@ -80,7 +81,7 @@ def write_guard_data(constitution: Constitution, teacher: ChatModel | str, out: 
             if not source.is_file():
                 raise ConscienceError("no authored rows for this principle", where=source, field=principle.id)
             shutil.copyfile(source, out / source.name)
-        return {p.id: len(load_examples(out / f"{p.id}.jsonl")) for p in constitution.principles}
+        return {p.id: len(load_authored_rows(out / f"{p.id}.jsonl")) for p in constitution.principles}
     params = params or GenerationParams(max_new_tokens=4096, temperature=0.7)
     written_by = f"model-generated ({teacher.spec})"
     counts: dict[str, int] = {}
@@ -106,6 +107,6 @@ def write_guard_data(constitution: Constitution, teacher: ChatModel | str, out: 
                 store.add(row.model_dump())
             bar.update(len(rows))
             batch += 1
-        counts[principle.id] = len(load_examples(store.path))
+        counts[principle.id] = len(load_authored_rows(store.path))
     bar.close()
     return counts

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from conscience.data import AuthoredRow, authored_rows
 from conscience.guard.cascade import OUTPUT_LABELS
-from conscience.guard.cascade_data import (INPUT_LABELS, GuardExample, ReplyExample, asclepius_train_examples,
-                                           authored_examples, data_hash, reply_examples, request_text, split_by_group)
+from conscience.guard.cascade_data import (INPUT_LABELS, ReplyExample, asclepius_train_examples, data_hash, reply_examples,
+                                           request_text, split_by_group)
 from conscience.models.encoder_classifier import EncoderClassifier, TrainSettings, fit
 from conscience.guard.policy import CascadeThresholds, GuardPolicy
 
@@ -109,16 +110,16 @@ def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int 
     """
     out = Path(out)
     started = time.perf_counter()
-    rows: list[GuardExample] = authored_examples(data) + (asclepius_train_examples() if with_benchmark else [])
+    rows: list[AuthoredRow] = authored_rows(data) + (asclepius_train_examples() if with_benchmark else [])
     train_rows, val_rows = split_by_group(rows, VALIDATION_FRACTION, seed)
     provenance = {"data_hash": data_hash(rows), "rows": len(rows), "train_rows": len(train_rows),
                   "validation_rows": len(val_rows), "seed": seed, "validation": "look-alike groups held out",
                   "sources": "constitution guard rows (authored for the project)"
                              + (" + Asclepius train split and the judge's gold replies to it" if with_benchmark else "")}
 
-    x = [r.request for r in train_rows]
+    x = [request_text(r.turns) for r in train_rows]
     y = [INPUT_LABELS.index(r.label) for r in train_rows]
-    val_x, val_y = [r.request for r in val_rows], [INPUT_LABELS.index(r.label) for r in val_rows]
+    val_x, val_y = [request_text(r.turns) for r in val_rows], [INPUT_LABELS.index(r.label) for r in val_rows]
     input_settings = TrainSettings(epochs=input_epochs, max_length=128, seed=seed, class_weights=_class_weights(y, 3))
     input_model = _fit_or_resume(out / "input", provenance["data_hash"], lambda: fit(
         x, y, list(INPUT_LABELS), input_settings, validation=(val_x, val_y), progress=progress))

@@ -64,7 +64,8 @@ class TrainSection(_Strict):
 
 class SafetySection(_Strict):
     benchmark: Path | None = Field(None, description="Benchmark JSONL; default: the shipped Asclepius v0.1.")
-    split: Literal["train", "test", "all"] = "test"
+    split: Literal["train", "test", "all", "dev"] = Field("test", description="`dev`: the train items no training pair "
+                                                      "of this run was drawn from (as `conscience bench dev`), to tune on.")
     max_new_tokens: int = Field(160, ge=8)
     limit: int | None = Field(None, ge=1)
     judge: str | None = Field(None, description="Optional LLM judge spec added to the ensemble.")

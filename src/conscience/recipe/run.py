@@ -149,8 +149,11 @@ def run_recipe(recipe: Recipe, runs_root: Path = Path("runs"), console=None) -> 
             variants.append(Variant(IN_CONTEXT, recipe.base_model, role="reference", system_prompt=system_prompt(constitution)))
         variants += _train_variants(recipe, generated, stage, console)
         # The judge scores every safety reply, so its weights are part of the safety stages' inputs.
+        # The dev split is the train items no pair was drawn from, so it depends on the generated pairs.
+        dev_pairs = generated.folder / "dataset" if recipe.evaluate.safety.split == "dev" else None
         safety_inputs = {**recipe.evaluate.safety.model_dump(mode="json"), "benchmark_hash": file_hash(recipe.evaluate.safety.benchmark),
-                         "judge_weights": file_hash(default_weights_path()), "seed": recipe.seed}
+                         "judge_weights": file_hash(default_weights_path()), "seed": recipe.seed,
+                         **({"pairs": generated.key} if dev_pairs else {})}
         utility_inputs = {**recipe.evaluate.utility.model_dump(mode="json"),
                           "questions_hash": file_hash(steps.utility_questions(recipe)), "seed": recipe.seed}
         loaded: dict = {}
@@ -167,7 +170,7 @@ def run_recipe(recipe: Recipe, runs_root: Path = Path("runs"), console=None) -> 
                          "system_prompt": variant.system_prompt}
             variant.safety = stage(f"safety:{variant.name}", f"safety-{variant.name}", {"model": model_key, **safety_inputs},
                                    lambda folder, v=variant: steps.run_safety_stage(recipe, model(v.model_spec), folder,
-                                                                                    v.system_prompt))
+                                                                                    v.system_prompt, dev_pairs))
             variant.utility = stage(f"utility:{variant.name}", f"utility-{variant.name}", {"model": model_key, **utility_inputs},
                                     lambda folder, v=variant: steps.run_utility_stage(recipe, model(v.model_spec), folder,
                                                                                       v.system_prompt))

@@ -56,11 +56,30 @@ def load_variant_model(spec: str) -> ChatModel:
     return load_model(spec, batch_size=32)
 
 
-def run_safety_stage(recipe: Recipe, model: ChatModel, folder: Path, system_prompt: str | None = None) -> dict:
+def write_dev_split(benchmark: Path | None, pairs: Path, out: Path) -> int:
+    """Write the benchmark's train items that no training pair in ``pairs`` was drawn from (the dev split, as
+    ``conscience bench dev``) to ``out``; returns how many."""
+    from conscience.evaluate.asclepius import dev_items, load_benchmark
+    from conscience.jsonl import write_jsonl
+
+    items = dev_items(load_benchmark(benchmark, "train"), pairs)
+    write_jsonl(out, [item.model_dump(exclude_none=True) for item in items])
+    return len(items)
+
+
+def run_safety_stage(recipe: Recipe, model: ChatModel, folder: Path, system_prompt: str | None = None,
+                     dev_pairs: Path | None = None) -> dict:
+    """Evaluate safety on the recipe's split; ``split: dev`` needs ``dev_pairs``, the dataset the dev split excludes."""
     from conscience.evaluate.asclepius import evaluate_safety
 
     section = recipe.evaluate.safety
-    summary = evaluate_safety(model, folder, benchmark=section.benchmark, split=section.split, judge=section.judge,
+    benchmark, split = section.benchmark, section.split
+    if split == "dev":
+        if dev_pairs is None:
+            raise ValueError("split: dev needs the training pairs it leaves out")
+        benchmark, split = folder / "dev.jsonl", "all"
+        write_dev_split(section.benchmark, dev_pairs, benchmark)
+    summary = evaluate_safety(model, folder, benchmark=benchmark, split=split, judge=section.judge,
                               params=GenerationParams(max_new_tokens=section.max_new_tokens, seed=recipe.seed), limit=section.limit,
                               system_prompt=system_prompt)
     return {"unsafe_rate": summary.unsafe_rate.rate}

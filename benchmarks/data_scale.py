@@ -1,0 +1,342 @@
+"""Data-scale curve: SFT -> DPO trained on about 300, 1,000 and 3,000 preference pairs, scored on the dev split.
+
+The recipe is ``src/conscience/recipe/scale.yaml`` (``--recipe`` for another): its generate spec draws mostly from
+the authored look-alike rows (each risky request with the benign look-alikes that must be answered) plus the
+project's prompt files, with the authored teacher (chosen = the project-written reference reply, rejected = the
+base model's sample; every pair's ``revision_provenance`` says so); ``train.stages: [sft, dpo]``.
+
+1. **Generate, nested by construction.** The spec is planned once at the largest size (``size = max(--sizes)``; the
+   plan is a pure function of spec and seed) and size N is its first N prompts (``run_generate(limit=N)``), all in
+   one append-only store (OUT/generate), smallest size first. A larger size only adds prompts, and the pairs of a
+   smaller size are the same stored rows, so each set is a prefix of the next. A size's pairs can be fewer than N
+   (a prompt with no authored reference is quarantined), and a prefix may hold a second draw of a prompt (a source
+   smaller than its share at the largest size is drawn again with another sampling seed): both are recorded.
+   Each size's export is copied to OUT/size-N/dataset. Changing the largest size changes the plan: use a new --out.
+2. **Dev split**: the Asclepius train items that no training pair of the largest set was drawn from (as
+   ``conscience bench dev``), the same items for the base and every size (OUT/dev.jsonl). Near duplicates
+   (MiniLM cosine >= 0.9) of dev items among the largest set's prompts are listed in the results, not removed.
+3. **Train** each size with the recipe's stages through ``conscience.recipe.steps`` and ``conscience.train`` (SFT
+   merged into the base, then DPO from that merged model, which is also DPO's reference); each stage is cached
+   under OUT/.stages by its inputs (pairs, train config, base, the stage before, code), so a killed run resumes.
+4. **Evaluate** the base once and each size's last stage (``--evaluate-stages sft`` adds SFT) on the dev split,
+   greedy, the recipe's max_new_tokens, the shipped judge. A finished point is written to OUT/points/ and skipped
+   on a re-run; a point measured with other settings (a smoke run's) is refused, not mixed in.
+5. **Aggregate**: OUT/data_scale.json (every point with model, split, seed, judge, pairs, training time),
+   OUT/data_scale.md (the table) and OUT/data_scale.png (unsafe rate and safe-control refusal rate vs pairs with
+   95% CIs, the base as a horizontal band).
+
+Usage (see benchmarks/README.md):
+  nice .venv/bin/python benchmarks/data_scale.py --out runs/data-scale [--sizes 300 1000 3000]
+  nice .venv/bin/python benchmarks/data_scale.py --out /tmp/scale-smoke --sizes 4 8 --max-steps 2 --eval-limit 8  # smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+    os.environ.setdefault(_name, "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+
+DEFAULT_RECIPE = Path(__file__).resolve().parents[1] / "src" / "conscience" / "recipe" / "scale.yaml"
+RATES = (("unsafe_rate", "unsafe rate (attack surfaces)"), ("safe_control_refusal", "safe controls refused"))
+
+
+# ---- aggregation, table and plot: pure functions of finished points (tested on fakes) ----
+
+def fmt_rate(rate: dict | None) -> str:
+    if not rate or rate.get("rate") is None:
+        return "—"
+    return f"{rate['rate']:.3f} [{rate['ci_low']:.3f}, {rate['ci_high']:.3f}] (n={rate['n']})"
+
+
+def judge_label(judge: dict | str) -> str:
+    """The judge as ``judge.describe()`` names it, short: its name and the first digits of its weights' hash."""
+    if isinstance(judge, str):
+        return judge
+    weights = judge.get("weights_sha256")
+    llm = f" + {judge['llm_judge']}" if judge.get("llm_judge") else ""
+    return f"{judge['name']}{f' (weights {weights[:12]})' if weights else ''}{llm}"
+
+
+def scored(result: dict) -> str:
+    """How many dev items the points were scored on (fewer than the split with --eval-limit)."""
+    n, total = result["base"]["split"]["n_items"], result["dev"]["n_items"]
+    return f"{n} items" if n == total else f"{n} of its {total} items"
+
+
+def aggregate(points: list[dict], base: dict, dev: dict, settings: dict) -> dict:
+    """The results file: the base, every point ordered by variant then pairs, and how they were made."""
+    ordered = sorted(points, key=lambda p: (p["variant"], p["pairs"]))
+    return {"benchmark": "data_scale", "settings": settings, "dev": dev, "base": base, "points": ordered,
+            "variants": sorted({p["variant"] for p in points})}
+
+
+def markdown_table(result: dict) -> str:
+    """One row per measured model: pairs, unique prompts, both rates with their 95% CIs, training time."""
+    base, settings = result["base"], result["settings"]
+    lines = [f"Dev split: {result['dev']['n_items']} Asclepius train items ({result['dev']['n_safe_controls']} safe controls), "
+             f"scored on {scored(result)}; "
+             f"judge {judge_label(base['judge'])}; seed {settings['seed']}; greedy, max_new_tokens {settings['max_new_tokens']}.",
+             f"Pairs: {settings['pairs_provenance']}",
+             "Too long: training pairs whose prompt alone fills max_length (long multi-turn conversations); the trainer "
+             "leaves them out.", "",
+             "| model | pairs (train / validation; too long) | unique prompts | unsafe rate [95% CI] "
+             "| safe controls refused [95% CI] | training s (train loop) |",
+             "| --- | --- | --- | --- | --- | --- |",
+             f"| base `{base['model']}` | 0 | — | {fmt_rate(base['unsafe_rate'])} | {fmt_rate(base['safe_control_refusal'])} | — |"]
+    for p in result["points"]:
+        t = p["training"]
+        too_long = max((s.get("train_pairs_too_long") or 0 for s in t["stages"]), default=0)
+        lines.append(f"| {p['variant']} @ {p['size']} prompts | {p['pairs']} ({p['train_pairs']} / {p['validation_pairs']}; "
+                     f"{too_long}) | "
+                     f"{p['unique_prompts']} | {fmt_rate(p['unsafe_rate'])} | {fmt_rate(p['safe_control_refusal'])} | "
+                     f"{t['stage_s']:.0f} ({t['train_runtime_s']:.0f}) |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_curve(result: dict, path: Path) -> Path:
+    """Two panels (unsafe rate, safe controls refused) against pairs, log x, 95% CI bars; the base as a band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    base = result["base"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    for ax, (key, title) in zip(axes, RATES):
+        b = base[key]
+        if b and b.get("rate") is not None:
+            ax.axhspan(b["ci_low"], b["ci_high"], color="grey", alpha=0.25, label="base 95% CI")
+            ax.axhline(b["rate"], color="grey", lw=1.2, label=f"base {b['rate']:.3f}")
+        for shift, variant in enumerate(result["variants"]):
+            points = [p for p in result["points"] if p["variant"] == variant and p[key] and p[key].get("rate") is not None]
+            x = [p["pairs"] * 1.04 ** shift for p in points]  # variants side by side at the same size
+            y = [p[key]["rate"] for p in points]
+            err = [[p[key]["rate"] - p[key]["ci_low"] for p in points], [p[key]["ci_high"] - p[key]["rate"] for p in points]]
+            ax.errorbar(x, y, yerr=err, marker="o", capsize=4, label=variant)
+        pairs = sorted({p["pairs"] for p in result["points"]})
+        if pairs:
+            ax.set_xscale("log")
+            ax.set_xticks(pairs, [str(n) for n in pairs])
+            ax.minorticks_off()
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("preference pairs (train + validation)")
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"{base['model']} on the Asclepius dev split ({scored(result)}), judge {judge_label(base['judge'])}",
+                 fontsize=9)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_results(result: dict, out: Path) -> None:
+    (out / "data_scale.json").write_text(json.dumps(result, indent=1) + "\n")
+    (out / "data_scale.md").write_text(markdown_table(result))
+    plot_curve(result, out / "data_scale.png")
+
+
+# ---- the runs ----
+
+def safety_point(summary_path: Path) -> dict:
+    """What a point keeps of an Asclepius run: both rates with CIs, the model, split file, seed and judge."""
+    summary = json.loads(summary_path.read_text())
+    provenance = summary["provenance"]
+    return {"model": provenance["model"], "judge": provenance["judge"], "seed": provenance["seed"],
+            "split": {"name": "dev", "file": provenance["benchmark"]["file"], "sha256": provenance["benchmark"]["sha256"],
+                      "n_items": provenance["benchmark"]["n_items"]},
+            "unsafe_rate": summary["unsafe_rate"], "safe_control_refusal": summary["helpfulness_floor"]}
+
+
+def generate_sizes(config, sizes: list[int], out: Path) -> dict[int, dict]:
+    """Generate the largest plan's first N prompts for each N, smallest first, in one store; copy each export."""
+    from datasets import load_from_disk
+
+    from conscience.generate import run_generate
+
+    made = {}
+    for n in sorted(sizes):
+        folder = out / f"size-{n}"
+        done = folder / "DONE.json"
+        if not done.exists():
+            summary = run_generate(config, out / "generate", limit=n)
+            shutil.rmtree(folder, ignore_errors=True)
+            shutil.copytree(out / "generate" / "dataset", folder / "dataset")
+            summary.write(folder / "generate_summary.json")
+            rows = []  # split by split: datasets cannot read back a DatasetDict with an empty split (tiny smoke sizes)
+            for split, count in (("train", summary.dataset.train), ("validation", summary.dataset.validation)):
+                if count:
+                    data = load_from_disk(str(folder / "dataset" / split))
+                    rows += list(data.select_columns(["source", "source_id", "revision_provenance"]))
+            record = {"size": n, "pairs": summary.pairs, "train_pairs": summary.dataset.train,
+                      "validation_pairs": summary.dataset.validation,
+                      "unique_prompts": len({(r["source"], r["source_id"]) for r in rows}),
+                      "pairs_by_source": {name: s.pairs for name, s in summary.sources.items()},
+                      "revision_provenance": sorted({r["revision_provenance"] for r in rows}),
+                      "generate_wall_s_this_call": summary.timing.wall_s}
+            done.write_text(json.dumps(record, indent=1))
+        made[n] = json.loads(done.read_text())
+    return made
+
+
+def dev_record(recipe, largest: Path, out: Path) -> dict:
+    """Write OUT/dev.jsonl from the largest set and list near duplicates of its items among that set's prompts."""
+    from conscience.data import SAFE_CONTROL, load_items
+    from conscience.data.contamination import ENCODER_BATCH, check_contamination, pairs_prompts
+    from conscience.models.embedding import Encoder
+    from conscience.recipe import steps
+
+    path = out / "dev.jsonl"
+    n = steps.write_dev_split(recipe.evaluate.safety.benchmark, largest, path)
+    items = load_items(path)
+    texts, labels = pairs_prompts(largest)
+    report = check_contamination(items, texts, other_labels=labels, encoder=Encoder(batch_size=ENCODER_BATCH, cache=True))
+    return {"file": str(path), "n_items": n, "n_safe_controls": sum(i.surface == SAFE_CONTROL for i in items),
+            "rule": "Asclepius train items no training pair of the largest set was drawn from (exact user turn)",
+            "near_duplicates": [{"dev_item": h.test_id, "pair": h.other, "cosine": round(h.similarity, 3)} for h in report.hits]}
+
+
+def train_chain(recipe, size_folder: Path, cache, code: dict) -> list[tuple[tuple[str, ...], object, str]]:
+    """The recipe's stages on one size's pairs; each a cached stage. Returns (chain, stage result, base spec)."""
+    from conscience.precision import resolve_bf16
+    from conscience.recipe import steps
+    from conscience.recipe.stages import file_hash
+
+    sequence, trained, before = recipe.train.sequence, [], None
+    for index, method in enumerate(sequence):
+        chain = tuple(sequence[: index + 1])
+        config = steps.train_config(recipe, method)
+        precision = resolve_bf16(config.bf16)
+        base_spec = steps.merged_spec(before.folder) if before else recipe.base_model
+        merge = index < len(sequence) - 1
+        inputs = {"pairs": file_hash(size_folder / "dataset"), "config": config.model_dump(mode="json"), "base": recipe.base_model,
+                  "after": before.key if before else None, "merge": merge, "bf16": precision.bf16, "code": code}
+        before = cache.run(f"{size_folder.name}-train-{'-'.join(chain)}", inputs,
+                           lambda folder, c=config, p=precision, b=base_spec, m=merge:
+                           steps.run_train_stage(c, size_folder, b, folder, p, merge=m))
+        trained.append((chain, before, base_spec))
+    return trained
+
+
+def evaluate(recipe, spec: str, name: str, model_key: dict, largest: Path, cache, code: dict, dev_hash: str) -> Path:
+    """One cached safety stage on the dev split; returns its summary.json."""
+    from conscience.judge import default_weights_path
+    from conscience.recipe import steps
+    from conscience.recipe.stages import file_hash
+
+    inputs = {"model": model_key, **recipe.evaluate.safety.model_dump(mode="json"), "dev": dev_hash,
+              "judge_weights": file_hash(default_weights_path()), "seed": recipe.seed, "code": code}
+    result = cache.run(f"safety-{name}", inputs, lambda folder: steps.run_safety_stage(
+        recipe, steps.load_variant_model(spec), folder, dev_pairs=largest))
+    return result.folder / "summary.json"
+
+
+def read_point(path: Path, run_key: str) -> dict:
+    """A finished point, refused if it was measured under other settings (a smoke run's points in a full run's OUT)."""
+    point = json.loads(path.read_text())
+    if point.get("run_key") != run_key:
+        raise SystemExit(f"{path} was measured with other settings (recipe, --max-steps, --eval-limit or the largest "
+                         "size); use another --out")
+    return point
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--recipe", type=Path, default=DEFAULT_RECIPE)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[300, 1000, 3000], help="prompts per point (pairs <= prompts)")
+    parser.add_argument("--evaluate-stages", nargs="*", default=[], help="earlier stages to score too, e.g. sft")
+    parser.add_argument("--max-steps", type=int, default=None, help="cap every training stage (smoke runs)")
+    parser.add_argument("--eval-limit", type=int, default=None, help="score only this many dev items (smoke runs)")
+    args = parser.parse_args()
+
+    from conscience.recipe import load_recipe, steps
+    from conscience.recipe.config import chain_name
+    from conscience.recipe.stages import StageCache, code_fingerprint, file_hash
+
+    recipe = load_recipe(args.recipe)
+    if recipe.evaluate.safety.split != "dev":
+        raise SystemExit(f"{args.recipe}: evaluate.safety.split must be dev (the curve is scored on the dev split)")
+    recipe = recipe.model_copy(update={
+        "train": recipe.train.model_copy(update={"max_steps": args.max_steps or recipe.train.max_steps}),
+        "evaluate": recipe.evaluate.model_copy(update={"safety": recipe.evaluate.safety.model_copy(
+            update={"limit": args.eval_limit or recipe.evaluate.safety.limit})})})
+    sizes = sorted(set(args.sizes))
+    out = args.out.resolve()
+    (out / "points").mkdir(parents=True, exist_ok=True)
+    config = steps.generate_config(recipe).model_copy(update={"size": sizes[-1]})
+    cache, code = StageCache(out / ".stages"), code_fingerprint()
+    run_key = StageCache.key("data_scale", {"recipe": recipe.model_dump(mode="json"), "largest": sizes[-1]})
+    chains = [tuple(recipe.train.sequence[: i + 1]) for i in range(len(recipe.train.sequence))]
+    wanted = {chain_name(chains[-1]), *args.evaluate_stages}
+    if wanted - {chain_name(c) for c in chains}:
+        raise SystemExit(f"--evaluate-stages: {sorted(wanted - {chain_name(c) for c in chains})} are not stages of "
+                         f"{[chain_name(c) for c in chains]}")
+    started = time.time()
+
+    made = generate_sizes(config, sizes, out)
+    largest = out / f"size-{sizes[-1]}" / "dataset"
+    dev = dev_record(recipe, largest, out)
+    dev_hash = file_hash(out / "dev.jsonl")
+    settings = {"recipe": str(args.recipe), "recipe_name": recipe.name, "seed": recipe.seed, "base_model": recipe.base_model,
+                "sizes": sizes, "stages": recipe.train.sequence, "profile": recipe.train.profile, "max_steps": recipe.train.max_steps,
+                "eval_limit": recipe.evaluate.safety.limit, "max_new_tokens": recipe.evaluate.safety.max_new_tokens,
+                "generate": {"spec": str(recipe.generate.spec), "size_planned": sizes[-1], "sources": [s.model_dump() for s in config.sources],
+                             "teacher": config.teacher, "sampling": config.sampling.model_dump()},
+                "nested": "each size is the first N prompts of one plan at the largest size, generated in one store",
+                "pairs_provenance": "prompts written for the project (authored look-alike rows and the project's prompt files); "
+                                    "chosen = the authored reference reply (revision_provenance 'authored reference response (not "
+                                    f"model-generated)'), rejected = a sample of {config.base}",
+                "code": code, "run_key": run_key}
+
+    base_file = out / "points" / "base.json"
+    if not base_file.exists():
+        summary = evaluate(recipe, recipe.base_model, "base", {"spec": recipe.base_model, "train": None}, largest, cache, code, dev_hash)
+        base_file.write_text(json.dumps({"variant": "base", "run_key": run_key, **safety_point(summary)}, indent=1))
+    base = read_point(base_file, run_key)
+
+    for n in sizes:
+        point_files = {chain_name(c): out / "points" / f"{chain_name(c)}-{n}.json" for c in chains if chain_name(c) in wanted}
+        if all(p.exists() for p in point_files.values()):
+            print(f"size {n}: finished earlier, skipped")
+            continue
+        trained = train_chain(recipe, out / f"size-{n}", cache, code)
+        training_so_far = {"stages": [], "train_runtime_s": 0.0, "stage_s": 0.0}
+        for chain, result, base_spec in trained:
+            run = json.loads((result.folder / "run.json").read_text())
+            training_so_far["stages"].append({
+                "method": chain[-1], "base": base_spec, "stage_s": result.seconds, "train_runtime_s": result.info.get("train_runtime_s"),
+                "global_step": result.info.get("global_step"), "train_pairs": result.info.get("train_pairs"),
+                # pairs whose prompt alone fills max_length (long multi-turn conversations): the trainer leaves them out
+                "train_pairs_too_long": run["length_fit"]["train"]["dropped"], "precision": run["precision"],
+                "folder": str(result.folder)})
+            training_so_far["train_runtime_s"] += result.info.get("train_runtime_s") or 0.0
+            training_so_far["stage_s"] += result.seconds
+            name = chain_name(chain)
+            if name not in point_files or point_files[name].exists():
+                continue
+            spec = f"{base_spec}+{result.folder / 'adapter'}"
+            summary = evaluate(recipe, spec, f"{name}-{n}", {"spec": recipe.base_model, "train": result.key}, largest, cache, code, dev_hash)
+            point = {"variant": name, "run_key": run_key, **made[n], **safety_point(summary), "training": copy.deepcopy(training_so_far),
+                     "eval_s": json.loads((summary.parent / "DONE.json").read_text())["seconds"]}
+            point_files[name].write_text(json.dumps(point, indent=1))
+            print(f"size {n} {name}: {point['pairs']} pairs, unsafe {fmt_rate(point['unsafe_rate'])}, "
+                  f"safe controls refused {fmt_rate(point['safe_control_refusal'])}")
+
+    points = [read_point(out / "points" / f"{name}-{n}.json", run_key) for n in sizes for name in sorted(wanted)]
+    result = aggregate(points, base, dev, settings)
+    write_results(result, out)
+    print(markdown_table(result))
+    print(f"wrote {out / 'data_scale.json'}, data_scale.md, data_scale.png ({time.time() - started:.0f} s this call)")
+
+
+if __name__ == "__main__":
+    main()
