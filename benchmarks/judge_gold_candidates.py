@@ -16,9 +16,14 @@ output: labellers read them blind. The Asclepius test split is never read.
 from __future__ import annotations
 
 import argparse
+import os
 import hashlib
 import json
 from pathlib import Path
+
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the bundled model only; nothing is downloaded
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from conscience.data import load_benchmark
 from conscience.judge.sampling import candidate_rows, sample_replies

@@ -12,9 +12,14 @@ cross-encoder's time over the run's wall time without it. The bar (issue #20): a
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import time
 from pathlib import Path
+
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the bundled model only; nothing is downloaded
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from conscience.data import load_benchmark
 from conscience.evaluate.asclepius import evaluate_safety

@@ -80,3 +80,18 @@ def test_blend_calibrates_then_mixes():
     assert np.allclose(Blend(0.0, 3.0, 1.0).apply(p, np.full(3, 0.3)), 0.3)  # weight 0: the combiner alone
     sharpened = Blend(1.0, 2.0, 0.0).apply(p, np.zeros(3))
     assert sharpened[0] < 0.1 and sharpened[1] == pytest.approx(0.5) and sharpened[2] > 0.9
+
+
+def test_the_blend_follows_the_member_that_agrees_on_real_replies():
+    from conscience.judge.fit import choose_blend
+
+    rng = np.random.default_rng(1)
+    truth = rng.random(120) < 0.3
+    examples = [_example(item_id=f"i{n}", unsafe=bool(t), refused=bool(t)) for n, t in enumerate(truth)]
+    sharp = np.where(truth, 0.9, 0.1)  # a member that reads the labels
+    noise = rng.random(120)  # a member that does not
+    blend, scores = choose_blend(np.stack([sharp, sharp], 1), np.stack([noise, noise], 1), examples)
+    assert blend["unsafe"].weight > 0 and scores["unsafe"]["chosen"]["real_reply_kappa"] == pytest.approx(1.0)
+    assert scores["unsafe"]["real_reply_kappa_at_0.5_by_weight"]["0.0"] < 0.5  # the noisy member alone fails
+    blend, _ = choose_blend(np.stack([noise, noise], 1), np.stack([sharp, sharp], 1), examples)
+    assert blend["refused"].weight == 0.0  # ties go to the smaller weight: the sharp combiner alone

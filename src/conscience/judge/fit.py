@@ -97,7 +97,7 @@ def fit_judge(out: str | Path, gold: str | Path | None = None, encoder: Encoder 
     provenance = {"gold": gold_info, "never_trained_on": "the gold held-out part and the Asclepius test split",
                   "blend_chosen_on": {"rows": len(val_rows), "items": len({examples[n].item_id for n in val_rows}),
                                       "rule": "inner split of the train part by item (seed 1, 25% of each surface); "
-                                              "weight maximising kappa on real replies", **scores}}
+                                              "weight and threshold maximising kappa on real replies", **scores}}
     weights = fit_weights(items, responses, labels, encoder, provenance)
     weights.blend = blend
     cross = fit_member(items, responses, labels["unsafe"], labels["refused"],
