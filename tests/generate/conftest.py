@@ -8,16 +8,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.threads import single_torch_thread
+
 
 @pytest.fixture(scope="package", autouse=True)
 def one_torch_thread():
-    """With 2+ threads per process, generation on a shared CPU slowed ~10x (thread oversubscription); one thread
-    keeps these real-model tests steady. Restored after this package, so later tests keep their threads."""
-    torch = pytest.importorskip("torch")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    """One thread while these real-model tests run (see tests/threads.py), restored after this package."""
+    with single_torch_thread():
+        yield
 
 
 @pytest.fixture

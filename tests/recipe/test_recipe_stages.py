@@ -21,6 +21,7 @@ from conscience.recipe import assemble, load_recipe, steps
 from conscience.recipe.run import run_recipe
 from tests.evaluate.asclepius.fakes import FakeJudge
 from tests.recipe.fakes import FakeTrain, RecordingChatModel, fixed_calibration, write_generate_summary
+from tests.threads import single_torch_thread
 from tests.train.train_pairs import save_dataset_dict
 
 BASE = "hf:smollm2-135m"
@@ -207,13 +208,8 @@ def test_the_constitution_prompt_fits_the_bundled_models_context_with_room_to_sp
 
 @pytest.fixture
 def one_torch_thread():
-    """As in tests/train: under load on a shared CPU one thread per process trains faster than two."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with single_torch_thread():
+        yield
 
 
 @pytest.mark.slow

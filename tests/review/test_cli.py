@@ -12,6 +12,7 @@ from conscience.cli.review import app
 from conscience.constitution import load_constitution
 from conscience.review import ReviewStore, load_packet
 from tests.review.helpers import coverage_packet
+from tests.threads import single_torch_thread
 
 runner = CliRunner()
 
@@ -28,13 +29,8 @@ def tiny_constitution(path):
 
 @pytest.fixture
 def one_torch_thread():
-    """Generation on a busy 2-core machine is many times faster on one thread than on oversubscribed ones."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with single_torch_thread():
+        yield
 
 
 @pytest.mark.slow

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
+from tests.threads import single_torch_thread
 from tests.train.train_pairs import HELD_OUT_PAIRS, TRAIN_PAIRS, write_jsonl
 
 BASE = "hf:smollm2-135m"
@@ -17,13 +17,10 @@ BASE = "hf:smollm2-135m"
 
 @pytest.fixture(scope="package", autouse=True)
 def one_torch_thread():
-    """The CPU is shared by several engineers; under load two threads per process ran 4-8x slower than one
-    (OpenMP oversubscription, measured on a 135M forward pass), so these tests use one, restored after this
-    package (a session-scoped fixture would have kept every later test on one thread)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    """One thread for this package (see tests/threads.py), restored after it: a session-scoped fixture would
+    have kept every later test on one thread."""
+    with single_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="session")
