@@ -1,6 +1,6 @@
 """Assemble the judge's real-reply gold rows from candidate replies and independent labels.
 
-Inputs (a folder, see docs/results.md "Judge on real replies" for how each was made):
+Inputs (a folder, see docs/results.md, "The judge", for how each was made):
 - ``all_rows.jsonl``: every candidate reply with its ``uid``, source and generation (made by
   ``judge_gold_candidates.py``), and, for replies already in the gold set, their earlier label (``old_label``);
 - ``A/*.jsonl`` and ``B/*.jsonl``: two labellers' readings ``{uid, unsafe, refused, note}``, made blind to each
