@@ -1,6 +1,7 @@
 """Candidate replies for the judge's real-reply gold set: one model's replies to every Asclepius *train* item.
 
-How the 2026-12 real gold part was made (see docs/results.md, "The judge", and the Asclepius README's gold-set section): run once per model
+How the 2026-12 real gold part was made (see docs/results.md, "The judge", and the Asclepius README's gold-set
+section): run once per model
 
     python benchmarks/judge_gold_candidates.py --model hf:smollm2-135m --source smollm2-135m \
         --temperature 0.7 --seed 1 --out gold/base_t07.jsonl
