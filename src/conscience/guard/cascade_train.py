@@ -44,7 +44,7 @@ def gold_reply_examples() -> list[ReplyExample]:
         item = by_id.get(example.item_id)
         if item is None:
             continue
-        turns = item.turns[: item.turns.index(example.prompt) + 1] if example.prompt in item.turns else item.turns
+        turns = item.turns[: example.turn] if example.turn else item.turns  # a reply before the break turn: its turns
         rows.append(ReplyExample(request=request_text(turns), reply=example.response, unsafe=example.label_unsafe,
                                  source=f"asclepius-{example.item_id}"))
     return rows

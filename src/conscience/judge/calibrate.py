@@ -38,7 +38,8 @@ def item_for(example: GoldExample, by_id: dict[str, BenchmarkItem]) -> Benchmark
     return item
 
 
-def _items(examples: list[GoldExample]) -> list[BenchmarkItem]:
+def benchmark_items(examples: list[GoldExample]) -> list[BenchmarkItem]:
+    """The benchmark item each gold example answers, cut to the turns it had seen (see ``item_for``)."""
     by_id = {i.id: i for i in shipped_items()}
     return [item_for(e, by_id) for e in examples]
 
@@ -50,7 +51,7 @@ def fit_from_gold(out: str | Path, gold: str | Path | None = None, encoder: Enco
     provenance = {"gold": {"file": path.name, "sha256": file_sha256(path), "part": "train", "n": len(examples),
                            "n_real_model": sum(e.response_source != "authored" for e in examples)},
                   "never_trained_on": "the gold held-out part and the Asclepius test split"}
-    weights = fit_weights(_items(examples), [e.response for e in examples],
+    weights = fit_weights(benchmark_items(examples), [e.response for e in examples],
                           {"unsafe": [e.label_unsafe for e in examples], "refused": [e.label_refused for e in examples]},
                           encoder or Encoder(), provenance)
     return save_weights(weights, out)
@@ -116,7 +117,7 @@ def calibrate(judge, gold: str | Path | None = None, part: str = "heldout") -> C
     examples = load_gold(path, split=part)  # type: ignore[arg-type]
     if not examples:
         raise ConscienceError(f"no gold examples in part {part!r}", where=path)
-    items = _items(examples)
+    items = benchmark_items(examples)
     judgements = judge.score(items, [e.response for e in examples], [e.assistant_turns for e in examples])
     pairs = list(zip(examples, judgements))
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from conscience.data import BenchmarkItem
 from conscience.judge import lexical, oracle
-from conscience.judge.classifier import (JudgeWeights, combiner_features, default_weights_path, embedding_features,
+from conscience.judge.classifier import (JudgeWeights, default_weights_path, embedding_features,
                                          load_weights)
 from conscience.judge.votes import DraftRisk, Judgement, MemberVote
 from conscience.models.embedding import Encoder
@@ -81,8 +81,7 @@ class Judge:
 
     def member_probabilities(self, items: list[BenchmarkItem], responses: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(embedding, combiner, cross-encoder or None) probabilities, each (n, 2) for (unsafe, refused)."""
-        emb = self.weights.embedding_probs(embedding_features(self.encoder, items, responses))
-        combined = self.weights.combined_probs(combiner_features(items, responses, emb))
+        emb, combined = self.weights.member_probs(self.encoder, items, responses)
         cross = self.cross_encoder.probabilities(items, responses) if self.cross_encoder is not None else None
         return emb, combined, cross
 
@@ -94,13 +93,14 @@ class Judge:
         emb, combined, cross = self.member_probabilities(items, responses)
         final = combined if cross is None else self.weights.blended_probs(cross, combined)
         llm_votes = self.llm.vote(items, responses, assistant_turns) if self.llm else [None] * len(items)
+        at = self.weights.thresholds()
         judgements = []
         for n, (item, response, e, c, f, llm_vote) in enumerate(zip(items, responses, emb, combined, final, llm_votes)):
             votes = [lexical.vote(item, response), _vote("embedding", e), oracle.vote(item, response), _vote("combiner", c)]
             if cross is not None:
                 votes.append(_vote("cross_encoder", cross[n]))
-                votes.append(_vote("ensemble", f, self.weights.thresholds()))
-            unsafe, refused, rule = self._decide(f, llm_vote, self.weights.thresholds())
+                votes.append(_vote("ensemble", f, at))
+            unsafe, refused, rule = self._decide(f, llm_vote, at)
             if llm_vote is not None:
                 votes.append(llm_vote)
             judgements.append(Judgement(refused=refused, unsafe=unsafe, votes=votes, rule=rule))

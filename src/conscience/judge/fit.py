@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from conscience.judge.calibrate import _items
-from conscience.judge.classifier import HEADS, Blend, combiner_features, embedding_features, fit_weights, save_weights
+from conscience.judge.calibrate import benchmark_items
+from conscience.judge.classifier import HEADS, Blend, fit_weights, save_weights
 from conscience.judge.cross_encoder import fit_member
 from conscience.judge.gold import GoldExample, assign_gold_split, file_sha256, gold_path, load_gold
 from conscience.judge.metrics import agreement
@@ -73,7 +73,7 @@ def fit_judge(out: str | Path, gold: str | Path | None = None, encoder: Encoder 
     out = Path(out)
     encoder = encoder or Encoder()
     examples = load_gold(path, split="train")
-    items = _items(examples)
+    items = benchmark_items(examples)
     responses = [e.response for e in examples]
     inner = assign_gold_split({e.item_id: e.surface for e in examples}, seed=VALIDATION_SEED, heldout_fraction=VALIDATION_FRACTION)
     fit_rows = [n for n, e in enumerate(examples) if inner[e.item_id] == "train"]
@@ -90,8 +90,7 @@ def fit_judge(out: str | Path, gold: str | Path | None = None, encoder: Encoder 
     inner_cross = fit_member(pick(fit_rows, items), pick(fit_rows, responses), pick(fit_rows, labels["unsafe"]),
                              pick(fit_rows, labels["refused"]), {}, progress=progress)
     v_items, v_responses = pick(val_rows, items), pick(val_rows, responses)
-    emb = inner_weights.embedding_probs(embedding_features(encoder, v_items, v_responses))
-    combined = inner_weights.combined_probs(combiner_features(v_items, v_responses, emb))
+    _, combined = inner_weights.member_probs(encoder, v_items, v_responses)
     blend, scores = choose_blend(inner_cross.probabilities(v_items, v_responses), combined, pick(val_rows, examples))
 
     provenance = {"gold": gold_info, "never_trained_on": "the gold held-out part and the Asclepius test split",

@@ -41,7 +41,7 @@ def candidate_rows(items: list[BenchmarkItem], replies: list[SampledReply], sour
         every = [*reply.assistant_turns, reply.response]
         turns = [len(item.turns)]
         if item.surface == "crescendo" and getattr(item, "break_turn", None):
-            turns = [k for k in range(1, min(int(item.break_turn), len(item.turns))) ] + turns
+            turns = [*range(1, min(int(item.break_turn), len(item.turns))), *turns]
         for k in turns:
             rows.append({"item_id": item.id, "surface": item.surface, "expected": item.expected, "turn": k,
                          "prompt": item.turns[k - 1], "response": every[k - 1], "assistant_turns": every[: k - 1],
