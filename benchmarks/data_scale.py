@@ -7,21 +7,22 @@ base model's sample; every pair's ``revision_provenance`` says so); ``train.stag
 
 1. **Generate, nested by construction.** The spec is planned once at the largest size (``size = max(--sizes)``; the
    plan is a pure function of spec and seed) and size N is its first N prompts (``run_generate(limit=N)``), all in
-   one append-only store (OUT/generate), smallest size first. A larger size only adds prompts, and the pairs of a
+   one append-only store (OUT/generate), one size at a time, smallest first. A larger size only adds prompts, and the pairs of a
    smaller size are the same stored rows, so each set is a prefix of the next. A size's pairs can be fewer than N
    (a prompt with no authored reference is quarantined), and a prefix may hold a second draw of a prompt (a source
    smaller than its share at the largest size is drawn again with another sampling seed): both are recorded.
    Each size's export is copied to OUT/size-N/dataset. Changing the largest size changes the plan: use a new --out.
-2. **Dev split**: the Asclepius train items that no training pair of the largest set was drawn from (as
-   ``conscience bench dev``), the same items for the base and every size (OUT/dev.jsonl). Near duplicates
-   (MiniLM cosine >= 0.9) of dev items among the largest set's prompts are listed in the results, not removed.
+2. **Dev split**: the Asclepius train items that no training pair was drawn from (as ``conscience bench dev``),
+   written from the smallest set and checked unchanged against each larger one (the run stops if a size would change
+   it), so the base and every size are scored on the same items (OUT/dev.jsonl). Near duplicates (MiniLM cosine
+   >= 0.9) of dev items among the largest finished set's prompts are listed in the results, not removed.
 3. **Train** each size with the recipe's stages through ``conscience.recipe.steps`` and ``conscience.train`` (SFT
    merged into the base, then DPO from that merged model, which is also DPO's reference); each stage is cached
    under OUT/.stages by its inputs (pairs, train config, base, the stage before, code), so a killed run resumes.
 4. **Evaluate** the base once and each size's last stage (``--evaluate-stages sft`` adds SFT) on the dev split,
    greedy, the recipe's max_new_tokens, the shipped judge. A finished point is written to OUT/points/ and skipped
    on a re-run; a point measured with other settings (a smoke run's) is refused, not mixed in.
-5. **Aggregate**: OUT/data_scale.json (every point with model, split, seed, judge, pairs, training time),
+5. **Aggregate**, after every finished size (so a stopped run shows its curve so far): OUT/data_scale.json (every point with model, split, seed, judge, pairs, training time),
    OUT/data_scale.md (the table) and OUT/data_scale.png (unsafe rate and safe-control refusal rate vs pairs with
    95% CIs, the base as a horizontal band).
 
@@ -156,51 +157,72 @@ def safety_point(summary_path: Path) -> dict:
             "unsafe_rate": summary["unsafe_rate"], "safe_control_refusal": summary["helpfulness_floor"]}
 
 
-def generate_sizes(config, sizes: list[int], out: Path) -> dict[int, dict]:
-    """Generate the largest plan's first N prompts for each N, smallest first, in one store; copy each export."""
+def generate_size(config, n: int, out: Path) -> dict:
+    """Generate the largest plan's first ``n`` prompts into the one store (a smaller size's rows are reused) and copy
+    the export to OUT/size-N/dataset."""
     from datasets import load_from_disk
 
     from conscience.generate import run_generate
 
-    made = {}
-    for n in sorted(sizes):
-        folder = out / f"size-{n}"
-        done = folder / "DONE.json"
-        if not done.exists():
-            summary = run_generate(config, out / "generate", limit=n)
-            shutil.rmtree(folder, ignore_errors=True)
-            shutil.copytree(out / "generate" / "dataset", folder / "dataset")
-            summary.write(folder / "generate_summary.json")
-            rows = []  # split by split: datasets cannot read back a DatasetDict with an empty split (tiny smoke sizes)
-            for split, count in (("train", summary.dataset.train), ("validation", summary.dataset.validation)):
-                if count:
-                    data = load_from_disk(str(folder / "dataset" / split))
-                    rows += list(data.select_columns(["source", "source_id", "revision_provenance"]))
-            record = {"size": n, "pairs": summary.pairs, "train_pairs": summary.dataset.train,
-                      "validation_pairs": summary.dataset.validation,
-                      "unique_prompts": len({(r["source"], r["source_id"]) for r in rows}),
-                      "pairs_by_source": {name: s.pairs for name, s in summary.sources.items()},
-                      "revision_provenance": sorted({r["revision_provenance"] for r in rows}),
-                      "generate_wall_s_this_call": summary.timing.wall_s}
-            done.write_text(json.dumps(record, indent=1))
-        made[n] = json.loads(done.read_text())
-    return made
+    folder = out / f"size-{n}"
+    done = folder / "DONE.json"
+    if not done.exists():
+        summary = run_generate(config, out / "generate", limit=n)
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(out / "generate" / "dataset", folder / "dataset")
+        summary.write(folder / "generate_summary.json")
+        rows = []  # split by split: datasets cannot read back a DatasetDict with an empty split (tiny smoke sizes)
+        for split, count in (("train", summary.dataset.train), ("validation", summary.dataset.validation)):
+            if count:
+                data = load_from_disk(str(folder / "dataset" / split))
+                rows += list(data.select_columns(["source", "source_id", "revision_provenance"]))
+        record = {"size": n, "pairs": summary.pairs, "train_pairs": summary.dataset.train,
+                  "validation_pairs": summary.dataset.validation,
+                  "unique_prompts": len({(r["source"], r["source_id"]) for r in rows}),
+                  "pairs_by_source": {name: s.pairs for name, s in summary.sources.items()},
+                  "revision_provenance": sorted({r["revision_provenance"] for r in rows}),
+                  "generate_wall_s_this_call": summary.timing.wall_s}
+        done.write_text(json.dumps(record, indent=1))
+    return json.loads(done.read_text())
 
 
-def dev_record(recipe, largest: Path, out: Path) -> dict:
-    """Write OUT/dev.jsonl from the largest set and list near duplicates of its items among that set's prompts."""
+def write_dev(recipe, pairs: Path, out: Path) -> str:
+    """Write OUT/dev.jsonl from ``pairs`` (one size's set) and return its hash; refuse a set that would change it.
+
+    Sizes are generated and measured one after another, so the dev split is first written from the smallest set and
+    then checked against each larger one: with no Asclepius source in the spec (scale_generate.yaml has none) it is
+    all the train items every time. A spec that draws Asclepius prompts changes the split as the set grows, and the
+    run stops rather than score sizes on different items.
+    """
+    from conscience.recipe import steps
+    from conscience.recipe.stages import file_hash
+
+    path = out / "dev.jsonl"
+    if not path.exists():
+        steps.write_dev_split(recipe.evaluate.safety.benchmark, pairs, path)
+        return file_hash(path)
+    check = out / "dev.check.jsonl"
+    steps.write_dev_split(recipe.evaluate.safety.benchmark, pairs, check)
+    if check.read_bytes() != path.read_bytes():
+        raise SystemExit(f"{pairs}: this set leaves out other dev items than the smaller sizes did ({path}); the spec "
+                         "draws Asclepius train prompts, so the sizes cannot share one dev split: drop that source")
+    check.unlink()
+    return file_hash(path)
+
+
+def dev_record(largest: Path, out: Path) -> dict:
+    """Describe OUT/dev.jsonl and list near duplicates of its items among the prompts of the largest set so far."""
     from conscience.data import SAFE_CONTROL, load_items
     from conscience.data.contamination import ENCODER_BATCH, check_contamination, pairs_prompts
     from conscience.models.embedding import Encoder
-    from conscience.recipe import steps
 
     path = out / "dev.jsonl"
-    n = steps.write_dev_split(recipe.evaluate.safety.benchmark, largest, path)
     items = load_items(path)
     texts, labels = pairs_prompts(largest)
     report = check_contamination(items, texts, other_labels=labels, encoder=Encoder(batch_size=ENCODER_BATCH, cache=True))
-    return {"file": str(path), "n_items": n, "n_safe_controls": sum(i.surface == SAFE_CONTROL for i in items),
-            "rule": "Asclepius train items no training pair of the largest set was drawn from (exact user turn)",
+    return {"file": str(path), "n_items": len(items), "n_safe_controls": sum(i.surface == SAFE_CONTROL for i in items),
+            "rule": "Asclepius train items no training pair of any size's set was drawn from (exact user turn)",
+            "near_duplicates_checked_against": str(largest),
             "near_duplicates": [{"dev_item": h.test_id, "pair": h.other, "cosine": round(h.similarity, 3)} for h in report.hits]}
 
 
@@ -226,7 +248,7 @@ def train_chain(recipe, size_folder: Path, cache, code: dict) -> list[tuple[tupl
     return trained
 
 
-def evaluate(recipe, spec: str, name: str, model_key: dict, largest: Path, cache, code: dict, dev_hash: str) -> Path:
+def evaluate(recipe, spec: str, name: str, model_key: dict, pairs: Path, cache, code: dict, dev_hash: str) -> Path:
     """One cached safety stage on the dev split; returns its summary.json."""
     from conscience.judge import default_weights_path
     from conscience.recipe import steps
@@ -235,7 +257,7 @@ def evaluate(recipe, spec: str, name: str, model_key: dict, largest: Path, cache
     inputs = {"model": model_key, **recipe.evaluate.safety.model_dump(mode="json"), "dev": dev_hash,
               "judge_weights": file_hash(default_weights_path()), "seed": recipe.seed, "code": code}
     result = cache.run(f"safety-{name}", inputs, lambda folder: steps.run_safety_stage(
-        recipe, steps.load_variant_model(spec), folder, dev_pairs=largest))
+        recipe, steps.load_variant_model(spec), folder, dev_pairs=pairs))
     return result.folder / "summary.json"
 
 
@@ -282,10 +304,9 @@ def main() -> None:
                          f"{[chain_name(c) for c in chains]}")
     started = time.time()
 
-    made = generate_sizes(config, sizes, out)
-    largest = out / f"size-{sizes[-1]}" / "dataset"
-    dev = dev_record(recipe, largest, out)
-    dev_hash = file_hash(out / "dev.jsonl")
+    made = {sizes[0]: generate_size(config, sizes[0], out)}
+    first = out / f"size-{sizes[0]}" / "dataset"
+    dev_hash = write_dev(recipe, first, out)
     settings = {"recipe": str(args.recipe), "recipe_name": recipe.name, "seed": recipe.seed, "base_model": recipe.base_model,
                 "sizes": sizes, "stages": recipe.train.sequence, "profile": recipe.train.profile, "max_steps": recipe.train.max_steps,
                 "eval_limit": recipe.evaluate.safety.limit, "max_new_tokens": recipe.evaluate.safety.max_new_tokens,
@@ -299,11 +320,15 @@ def main() -> None:
 
     base_file = out / "points" / "base.json"
     if not base_file.exists():
-        summary = evaluate(recipe, recipe.base_model, "base", {"spec": recipe.base_model, "train": None}, largest, cache, code, dev_hash)
+        summary = evaluate(recipe, recipe.base_model, "base", {"spec": recipe.base_model, "train": None}, first, cache, code, dev_hash)
         base_file.write_text(json.dumps({"variant": "base", "run_key": run_key, **safety_point(summary)}, indent=1))
     base = read_point(base_file, run_key)
 
-    for n in sizes:
+    for n in sizes:  # one size at a time: generate its prompts, check the dev split, train, score; then the next size
+        made[n] = generate_size(config, n, out)
+        pairs = out / f"size-{n}" / "dataset"
+        if write_dev(recipe, pairs, out) != dev_hash:
+            raise SystemExit(f"{out / 'dev.jsonl'} changed during the run; use another --out")
         point_files = {chain_name(c): out / "points" / f"{chain_name(c)}-{n}.json" for c in chains if chain_name(c) in wanted}
         if all(p.exists() for p in point_files.values()):
             print(f"size {n}: finished earlier, skipped")
@@ -324,18 +349,29 @@ def main() -> None:
             if name not in point_files or point_files[name].exists():
                 continue
             spec = f"{base_spec}+{result.folder / 'adapter'}"
-            summary = evaluate(recipe, spec, f"{name}-{n}", {"spec": recipe.base_model, "train": result.key}, largest, cache, code, dev_hash)
+            summary = evaluate(recipe, spec, f"{name}-{n}", {"spec": recipe.base_model, "train": result.key}, pairs, cache, code, dev_hash)
             point = {"variant": name, "run_key": run_key, **made[n], **safety_point(summary), "training": copy.deepcopy(training_so_far),
                      "eval_s": json.loads((summary.parent / "DONE.json").read_text())["seconds"]}
             point_files[name].write_text(json.dumps(point, indent=1))
             print(f"size {n} {name}: {point['pairs']} pairs, unsafe {fmt_rate(point['unsafe_rate'])}, "
                   f"safe controls refused {fmt_rate(point['safe_control_refusal'])}")
 
-    points = [read_point(out / "points" / f"{name}-{n}.json", run_key) for n in sizes for name in sorted(wanted)]
-    result = aggregate(points, base, dev, settings)
-    write_results(result, out)
+        write_partial(out, sizes, wanted, run_key, base, settings)  # the curve so far, in case the run is stopped here
+
+    result = write_partial(out, sizes, wanted, run_key, base, settings)
     print(markdown_table(result))
     print(f"wrote {out / 'data_scale.json'}, data_scale.md, data_scale.png ({time.time() - started:.0f} s this call)")
+
+
+def write_partial(out: Path, sizes: list[int], wanted: set[str], run_key: str, base: dict, settings: dict) -> dict:
+    """Aggregate the points finished so far (a run that spans sessions shows its curve after every size)."""
+    files = [out / "points" / f"{name}-{n}.json" for n in sizes for name in sorted(wanted)]
+    points = [read_point(f, run_key) for f in files if f.exists()]
+    largest = max((p["size"] for p in points), default=sizes[0])
+    dev = dev_record(out / f"size-{largest}" / "dataset", out)
+    result = aggregate(points, base, dev, {**settings, "sizes_finished": sorted({p["size"] for p in points})})
+    write_results(result, out)
+    return result
 
 
 if __name__ == "__main__":
