@@ -128,6 +128,10 @@ def plot_curve(result: dict, path: Path) -> Path:
             ax.set_xscale("log")
             ax.set_xticks(pairs, [str(n) for n in pairs])
             ax.minorticks_off()
+            # The axis spans every planned size, so a curve measured so far shows where the next points fall
+            # (and a single size does not stretch the variants' side-by-side offset across the panel).
+            planned = [*pairs, *result.get("settings", {}).get("sizes", [])]
+            ax.set_xlim(min(planned) / 1.5, max(planned) * 1.5)
         ax.set_ylim(0, 1)
         ax.set_xlabel("preference pairs (train + validation)")
         ax.set_title(title)
