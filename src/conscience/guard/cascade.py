@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conscience.data import authored_rows
+from conscience.data import guard_rows
 from conscience.guard.cascade_data import INPUT_LABELS, request_text, user_turns
 from conscience.models.encoder_classifier import EncoderClassifier
 from conscience.guard.policy import CascadeThresholds
@@ -48,7 +48,7 @@ class SaferAlternatives:
 
     @classmethod
     def from_authored(cls, classifier: EncoderClassifier) -> SaferAlternatives:
-        rows = [r for r in authored_rows() if r.label == "block" and r.safer_alternative]
+        rows = [r for r in guard_rows() if r.label == "block" and r.safer_alternative]
         return cls(classifier, [request_text(r.turns) for r in rows], [r.safer_alternative or "" for r in rows])
 
     def find(self, requests: list[str]) -> list[str | None]:
