@@ -115,7 +115,7 @@ def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int 
     train_rows, val_rows = split_by_group(rows, VALIDATION_FRACTION, seed)
     provenance = {"data_hash": data_hash(rows), "rows": len(rows), "train_rows": len(train_rows),
                   "validation_rows": len(val_rows), "seed": seed, "validation": "look-alike groups held out",
-                  "sources": "constitution guard rows (authored for the project)"
+                  "sources": "constitution guard rows (patient- and clinician-side, authored for the project)"
                              + (" + Asclepius train split and the judge's gold replies to it" if with_benchmark else "")}
 
     x = [request_text(r.turns) for r in train_rows]
