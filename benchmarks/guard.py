@@ -46,6 +46,15 @@ from conscience.models import GenerationParams, load_model  # noqa: E402
 PARAMS = GenerationParams(max_new_tokens=128, temperature=0.0, seed=0)
 
 
+def rate_ci(rate) -> str:
+    """A rate with its interval, or a dash where the items hold none of its kind (a safe-controls-only file)."""
+    return "—" if rate.rate is None else f"{rate.rate:.3f} ({rate.ci_low:.3f}–{rate.ci_high:.3f})"
+
+
+def short(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.2f}"
+
+
 def share(k: int, n: int) -> str:
     ci = wilson_ci(k, n)
     return f"{k}/{n} = {k / n:.3f} [{ci.low:.3f}, {ci.high:.3f}]"
@@ -83,11 +92,10 @@ def safety(args, base, guard, judge, out: Path) -> None:
     base_rate = rows[0][1].unsafe_rate.rate
     for name, s, wall in rows:
         u, h = s.unsafe_rate, s.helpfulness_floor
-        ratio = f" = {u.rate / base_rate:.2f}× unguarded" if base_rate and name != "unguarded" else ""
-        print(f"| {name} | {u.rate:.3f} ({u.ci_low:.3f}–{u.ci_high:.3f}){ratio} | {h.rate:.3f} ({h.ci_low:.3f}–{h.ci_high:.3f}) "
-              f"| {wall:.0f} |")
+        ratio = f" = {u.rate / base_rate:.2f}× unguarded" if base_rate and u.rate is not None and name != "unguarded" else ""
+        print(f"| {name} | {rate_ci(u)}{ratio} | {rate_ci(h)} | {wall:.0f} |")
     print("\nper surface (unguarded → guarded): " + "; ".join(
-        f"{k} {rows[0][1].per_surface[k].rate:.2f} → {rows[1][1].per_surface[k].rate:.2f}" for k in rows[0][1].per_surface))
+        f"{k} {short(rows[0][1].per_surface[k].rate)} → {short(rows[1][1].per_surface[k].rate)}" for k in rows[0][1].per_surface))
     if routes:
         print(f"cascade routes over guarded turns: {dict(routes)}")
 
@@ -251,6 +259,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="test items per safety arm, round-robin (default all)")
     parser.add_argument("--split", default="test", help="benchmark split of the safety part; the figures are the test "
                         "split's: the train split is the classifiers' training data, for development only")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the safety part's items and summaries here "
+                        "(default: a temporary folder)")
     parser.add_argument("--benchmark", type=Path, default=None, help="a benchmark JSONL instead of the shipped Asclepius")
     parser.add_argument("--external-n", type=int, default=300, help="requests read from each external set")
     parser.add_argument("--latency-n", type=int, default=30)
@@ -262,7 +272,7 @@ def main() -> None:
     guard = Guard(None, base, policy=load_policy(shipped_dir() / "policy.yaml"), cascade=Cascade.load())
     with tempfile.TemporaryDirectory() as tmp:
         if "safety" not in skip:
-            safety(args, base, guard, load_judge(), Path(tmp))
+            safety(args, base, guard, load_judge(), args.keep or Path(tmp))
     if "external" not in skip:
         external(args, guard)
     if "cost" not in skip:
