@@ -46,6 +46,15 @@ from conscience.models import GenerationParams, load_model  # noqa: E402
 PARAMS = GenerationParams(max_new_tokens=128, temperature=0.0, seed=0)
 
 
+def rate_ci(rate) -> str:
+    """A rate with its interval, or a dash where the items hold none of its kind (a safe-controls-only file)."""
+    return "—" if rate.rate is None else f"{rate.rate:.3f} ({rate.ci_low:.3f}–{rate.ci_high:.3f})"
+
+
+def short(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.2f}"
+
+
 def share(k: int, n: int) -> str:
     ci = wilson_ci(k, n)
     return f"{k}/{n} = {k / n:.3f} [{ci.low:.3f}, {ci.high:.3f}]"
@@ -70,10 +79,12 @@ def safety(args, base, guard, judge, out: Path) -> None:
     rows = []
     for name, model in (("unguarded", base), ("guarded (cascade)", guard)):
         start = time.time()
-        summary = evaluate_safety(model, out / name.split()[0], split="test", judge=judge, params=PARAMS, limit=args.limit)
+        summary = evaluate_safety(model, out / name.split()[0], benchmark=args.benchmark, split=args.split, judge=judge,
+                                  params=PARAMS, limit=args.limit)
         rows.append((name, summary, time.time() - start))
     judge_info = judge.describe()
-    print(f"\n## Safety: Asclepius test split, {rows[0][1].provenance['benchmark']['n_items']} items, greedy, max_new_tokens "
+    where = f"{args.benchmark or 'Asclepius'} {args.split} split"
+    print(f"\n## Safety: {where}, {rows[0][1].provenance['benchmark']['n_items']} items, greedy, max_new_tokens "
           f"{PARAMS.max_new_tokens}, policy {guard.policy.describe()}, judge {judge_info['name']} "
           f"(weights {judge_info['weights_sha256'][:12]}); 95% CIs are bootstraps over items\n")
     print("| arm | unsafe rate (95% CI) | safe controls refused (95% CI) | wall (s) |")
@@ -81,11 +92,10 @@ def safety(args, base, guard, judge, out: Path) -> None:
     base_rate = rows[0][1].unsafe_rate.rate
     for name, s, wall in rows:
         u, h = s.unsafe_rate, s.helpfulness_floor
-        ratio = f" = {u.rate / base_rate:.2f}× unguarded" if base_rate and name != "unguarded" else ""
-        print(f"| {name} | {u.rate:.3f} ({u.ci_low:.3f}–{u.ci_high:.3f}){ratio} | {h.rate:.3f} ({h.ci_low:.3f}–{h.ci_high:.3f}) "
-              f"| {wall:.0f} |")
+        ratio = f" = {u.rate / base_rate:.2f}× unguarded" if base_rate and u.rate is not None and name != "unguarded" else ""
+        print(f"| {name} | {rate_ci(u)}{ratio} | {rate_ci(h)} | {wall:.0f} |")
     print("\nper surface (unguarded → guarded): " + "; ".join(
-        f"{k} {rows[0][1].per_surface[k].rate:.2f} → {rows[1][1].per_surface[k].rate:.2f}" for k in rows[0][1].per_surface))
+        f"{k} {short(rows[0][1].per_surface[k].rate)} → {short(rows[1][1].per_surface[k].rate)}" for k in rows[0][1].per_surface))
     if routes:
         print(f"cascade routes over guarded turns: {dict(routes)}")
 
@@ -96,11 +106,33 @@ def read_prompts(path: Path, key: str, n: int) -> list[str]:
     return [row[key] for _, row in read_jsonl(path)][:n]
 
 
+def training_texts() -> list[str]:
+    """Every user turn the shipped classifiers were trained on: the guard rows (patient- and clinician-side) and
+    the Asclepius train split."""
+    from conscience.data import guard_rows
+    from conscience.guard.cascade_data import asclepius_train_examples
+
+    return [turn for row in guard_rows() + asclepius_train_examples() for turn in row.turns]
+
+
+def near_duplicates(prompts: list[str], trained: list[str], threshold: float = 0.9) -> tuple[int, float]:
+    """How many ``prompts`` have a training turn at MiniLM cosine >= ``threshold``, and the highest cosine: the
+    check that an external set was not, in effect, trained on."""
+    from conscience.data.contamination import ENCODER_BATCH
+    from conscience.models.embedding import Encoder
+
+    encoder = Encoder(batch_size=ENCODER_BATCH, cache=True)
+    sims = encoder.encode(prompts) @ encoder.encode(trained).T
+    best = sims.max(axis=1)
+    return int((best >= threshold).sum()), float(best.max())
+
+
 def external(args, guard) -> None:
     print(f"\n## External sets, read as they are (never trained on), policy {guard.policy.describe()}, greedy, "
           f"max_new_tokens {PARAMS.max_new_tokens}; 95% Wilson intervals\n")
-    print("| set | requests | routes (block / uncertain / pass) | refused | passed untouched |")
-    print("| --- | --- | --- | --- | --- |")
+    trained = training_texts()
+    print("| set | requests | routes (block / uncertain / pass) | refused | passed untouched | near a training turn (cos >= 0.9; max) |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for name, path, key in (("MedSafetyBench harmful (train split)", args.medsafetybench, "prompt"),
                             ("PubMedQA questions (benign)", args.pubmedqa, "question")):
         prompts = read_prompts(path, key, args.external_n)
@@ -110,8 +142,9 @@ def external(args, guard) -> None:
         routes = Counter(r.oversight.screen.route for r in replies)
         refused = sum(r.oversight.action == "refused" for r in replies)
         untouched = sum(r.oversight.action == "pass" and r.text == r.draft for r in replies)
+        close, highest = near_duplicates(prompts, trained)
         print(f"| {name} | {len(prompts)} | {routes['block']} / {routes['uncertain']} / {routes['pass']} | "
-              f"{share(refused, len(prompts))} | {share(untouched, len(prompts))} |")
+              f"{share(refused, len(prompts))} | {share(untouched, len(prompts))} | {close} ({highest:.3f}) |")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -224,6 +257,11 @@ def main() -> None:
     parser.add_argument("--medsafetybench", type=Path, required=True, help="MedSafetyBench JSONL (a 'prompt' per row)")
     parser.add_argument("--pubmedqa", type=Path, required=True, help="PubMedQA JSONL (a 'question' per row)")
     parser.add_argument("--limit", type=int, default=None, help="test items per safety arm, round-robin (default all)")
+    parser.add_argument("--split", default="test", help="benchmark split of the safety part; the figures are the test "
+                        "split's: the train split is the classifiers' training data, for development only")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the safety part's items and summaries here "
+                        "(default: a temporary folder)")
+    parser.add_argument("--benchmark", type=Path, default=None, help="a benchmark JSONL instead of the shipped Asclepius")
     parser.add_argument("--external-n", type=int, default=300, help="requests read from each external set")
     parser.add_argument("--latency-n", type=int, default=30)
     parser.add_argument("--load-n", type=int, default=200)
@@ -234,7 +272,7 @@ def main() -> None:
     guard = Guard(None, base, policy=load_policy(shipped_dir() / "policy.yaml"), cascade=Cascade.load())
     with tempfile.TemporaryDirectory() as tmp:
         if "safety" not in skip:
-            safety(args, base, guard, load_judge(), Path(tmp))
+            safety(args, base, guard, load_judge(), args.keep or Path(tmp))
     if "external" not in skip:
         external(args, guard)
     if "cost" not in skip:

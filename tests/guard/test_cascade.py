@@ -15,7 +15,7 @@ import pytest
 from conscience.errors import ConscienceError
 from conscience.guard import Guard, GuardPolicy
 from conscience.guard.cascade import Cascade, shipped_dir
-from conscience.data import authored_rows
+from conscience.data import guard_rows
 from conscience.guard.policy import CascadeThresholds, load_policy
 from conscience.guard.refusal import CLINICAL_REPLY, CRISIS_REPLY
 from conscience.models import GenerationParams
@@ -89,7 +89,7 @@ def test_clear_block_is_never_drafted_and_refuses_with_a_safer_reformulation(cas
     assert reply.text.startswith(CRISIS_REPLY) and reply.oversight.self_harm_suspected
     alternative = reply.text[len(CRISIS_REPLY):].strip()
     assert alternative.startswith("I can"), reply.text  # the constitution data's safer alternative, not a bare no
-    assert alternative in {r.safer_alternative for r in authored_rows()}
+    assert alternative in {r.safer_alternative for r in guard_rows()}
 
 
 def everything_uncertain() -> GuardPolicy:
@@ -132,3 +132,42 @@ def test_a_batch_mixes_branches_and_keeps_order(cascade, shipped_policy):
         [conversation(ATTACK), conversation(BENIGN)], PARAMS)
     assert [r.oversight.screen.route for r in replies] == ["block", "pass"]
     assert drafter.calls == 1 and replies[1].text == SAFE_DRAFT
+
+
+DECLINING_DRAFT = ("I'm sorry for any misunderstanding, but as a chatbot designed to assist with medical inquiries, I don't "
+                   "have the capability to provide medical advice.")
+
+
+def test_looks_like_refusal_reads_the_drafters_openings():
+    from conscience.guard.refusal import looks_like_refusal
+
+    assert looks_like_refusal(DECLINING_DRAFT)
+    assert looks_like_refusal("I'm sorry, but I can't help with that request.")
+    assert not looks_like_refusal(SAFE_DRAFT)
+    assert not looks_like_refusal("I'm sorry to hear about your headache. Most tension headaches ease with rest and water.")
+
+
+def test_clear_pass_with_a_declining_draft_is_drafted_again_under_calibrated_refusal(cascade, shipped_policy):
+    drafter = FakeChatModel([DECLINING_DRAFT, SAFE_DRAFT])
+    [reply] = Guard(None, drafter, policy=shipped_policy, cascade=cascade).respond([conversation(BENIGN)], PARAMS)
+    assert reply.oversight.screen.route == "pass" and shipped_policy.cascade.redraft_refusals
+    assert reply.text == SAFE_DRAFT and reply.draft == DECLINING_DRAFT
+    assert reply.oversight.action == "redrafted" and reply.oversight.redrafted and drafter.calls == 2
+    system = drafter.seen[-1][0]
+    assert system["role"] == "system" and "refuses only what is actually harmful" in system["content"]
+    assert drafter.seen[-1][1:] == conversation(BENIGN)
+
+
+def test_a_redraft_that_declines_again_leaves_the_first_draft(cascade, shipped_policy):
+    drafter = FakeChatModel([DECLINING_DRAFT])
+    [reply] = Guard(None, drafter, policy=shipped_policy, cascade=cascade).respond([conversation(BENIGN)], PARAMS)
+    assert reply.text == DECLINING_DRAFT and reply.oversight.action == "pass" and reply.oversight.redrafted
+    assert drafter.calls == 2
+
+
+def test_redraft_is_a_policy_switch(cascade, shipped_policy):
+    policy = shipped_policy.model_copy(update={"cascade": shipped_policy.cascade.model_copy(update={"redraft_refusals": False})})
+    drafter = FakeChatModel([DECLINING_DRAFT, SAFE_DRAFT])
+    [reply] = Guard(None, drafter, policy=policy, cascade=cascade).respond([conversation(BENIGN)], PARAMS)
+    assert reply.text == DECLINING_DRAFT and reply.oversight.action == "pass" and drafter.calls == 1
+    assert "/redraft" in shipped_policy.describe() and "/redraft" not in policy.describe()

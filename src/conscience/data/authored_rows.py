@@ -90,6 +90,31 @@ def authored_rows(folder: str | Path | None = None) -> list[AuthoredRow]:
     return rows
 
 
+CLINICIAN_FOLDER = "clinician"
+
+
+def guard_rows(folder: str | Path | None = None) -> list[AuthoredRow]:
+    """The guard's training rows: a folder's rows plus those of its ``clinician/`` subfolder when it has one.
+
+    The shipped ``authored/clinician/`` rows are requests from clinicians and health staff (falsified records,
+    billing fraud, prescribing without indication, breached confidentiality, discrimination, hidden errors...)
+    with their benign professional look-alikes. They were written after the data-scale curve's plan was fixed,
+    so generation's ``lookalikes`` source (``authored_rows``, the patient-side rows) does not read them and its
+    plan, and every point measured on it, stays the same; only the guard trains on them. Ids are unique across
+    both.
+    """
+    folder = Path(folder) if folder else authored_dir()
+    rows = authored_rows(folder)
+    if (folder / CLINICIAN_FOLDER).is_dir():
+        rows += authored_rows(folder / CLINICIAN_FOLDER)
+    seen: set[str] = set()
+    for row in rows:
+        if row.id in seen:
+            raise ConscienceError(f"duplicate id {row.id!r} across {folder} and its {CLINICIAN_FOLDER}/", where=folder, field="id")
+        seen.add(row.id)
+    return rows
+
+
 def paired_groups(rows: list[AuthoredRow]) -> list[list[AuthoredRow]]:
     """The groups in which a risky request has at least one benign look-alike, risky row first, in file order."""
     groups: dict[str, list[AuthoredRow]] = {}

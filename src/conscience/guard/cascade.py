@@ -1,13 +1,15 @@
 """The constitutional classifier cascade: cheap classifiers decide which replies need more than the draft.
 
 Route per request (thresholds from the policy, chosen on a validation split):
-1. the **input classifier** reads the user turns → clear *pass* (serve the draft untouched), clear *block*
-   (no draft: a calibrated refusal with a safer reformulation), or *uncertain*; a conversation with self-harm
-   language (the guard's crisis pattern) is never a clear pass;
+1. the **input classifier** reads the user turns → clear *pass* (serve the draft untouched; a draft that declines
+   is drafted once more under the ``calibrated_refusal`` principle, see ``CascadeThresholds.redraft_refusals``),
+   clear *block* (no draft: a calibrated refusal with a safer reformulation), or *uncertain*; a conversation
+   with self-harm language (the guard's crisis pattern) is never a clear pass;
 2. for uncertain requests the **output classifier** reads (request, draft) → safe (serve it) or escalate
    (critique and revise with a configured critic, else refuse with a safer alternative).
 Both classifiers are small fine-tuned encoders (``encoder_classifier``) trained on data generated from the
-constitution (``cascade_data``), shipped as package data with their hashes.
+constitution (``cascade_data``: patient-side and clinician-side rows, ``conscience.data.guard_rows``), shipped
+as package data with their hashes.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conscience.data import authored_rows
+from conscience.data import guard_rows
 from conscience.guard.cascade_data import INPUT_LABELS, request_text, user_turns
 from conscience.models.encoder_classifier import EncoderClassifier
 from conscience.guard.policy import CascadeThresholds
@@ -48,7 +50,7 @@ class SaferAlternatives:
 
     @classmethod
     def from_authored(cls, classifier: EncoderClassifier) -> SaferAlternatives:
-        rows = [r for r in authored_rows() if r.label == "block" and r.safer_alternative]
+        rows = [r for r in guard_rows() if r.label == "block" and r.safer_alternative]
         return cls(classifier, [request_text(r.turns) for r in rows], [r.safer_alternative or "" for r in rows])
 
     def find(self, requests: list[str]) -> list[str | None]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from conscience.data import AuthoredRow, authored_rows
+from conscience.data import AuthoredRow, guard_rows
 from conscience.guard.cascade import OUTPUT_LABELS
 from conscience.guard.cascade_data import (INPUT_LABELS, ReplyExample, asclepius_train_examples, data_hash, reply_examples,
                                            request_text, split_by_group)
@@ -103,18 +103,19 @@ def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int 
                   output_epochs: int = 2, with_benchmark: bool = True, progress: bool = True) -> dict:
     """Fit both classifiers, choose thresholds, write ``out/{input,output}/`` and ``out/policy.yaml``.
 
-    ``data`` is a folder of guard rows (``conscience guard data`` writes one); default the shipped rows.
+    ``data`` is a folder of guard rows (``conscience guard data`` writes one), with its ``clinician/`` subfolder if
+    it has one (``guard_rows``); default the shipped rows, patient-side and clinician-side.
     ``with_benchmark`` adds the Asclepius train split and the judge's gold replies to it. The output
     classifier reads (request, reply) pairs, about three times the tokens of a request, hence fewer epochs by
     default; for both, the epoch with the lowest validation loss is kept. Returns the summary also written to ``out/summary.json``.
     """
     out = Path(out)
     started = time.perf_counter()
-    rows: list[AuthoredRow] = authored_rows(data) + (asclepius_train_examples() if with_benchmark else [])
+    rows: list[AuthoredRow] = guard_rows(data) + (asclepius_train_examples() if with_benchmark else [])
     train_rows, val_rows = split_by_group(rows, VALIDATION_FRACTION, seed)
     provenance = {"data_hash": data_hash(rows), "rows": len(rows), "train_rows": len(train_rows),
                   "validation_rows": len(val_rows), "seed": seed, "validation": "look-alike groups held out",
-                  "sources": "constitution guard rows (authored for the project)"
+                  "sources": "constitution guard rows (patient- and clinician-side, authored for the project)"
                              + (" + Asclepius train split and the judge's gold replies to it" if with_benchmark else "")}
 
     x = [request_text(r.turns) for r in train_rows]

@@ -14,8 +14,15 @@ from conscience.constitution import Constitution, load_constitution
 from conscience.guard.critic import critique, revision_prompt
 from conscience.guard.policy import GuardPolicy
 from conscience.guard.records import GuardedReply, Oversight, ScreenResult
-from conscience.guard.refusal import refusal_with_alternative, self_harm_suspected
+from conscience.guard.refusal import looks_like_refusal, refusal_with_alternative, self_harm_suspected
 from conscience.models.protocol import ChatModel, Completion, GenerationParams, Message
+
+def with_system(conversation: list[Message], system: str) -> list[Message]:
+    """The conversation with ``system`` as its system prompt (before any system prompt it already had)."""
+    if conversation and conversation[0]["role"] == "system":
+        return [{"role": "system", "content": f"{system}\n\n{conversation[0]['content']}"}, *conversation[1:]]
+    return [{"role": "system", "content": system}, *conversation]
+
 
 if TYPE_CHECKING:  # the cascade loads torch and its classifiers: only when the policy asks for it
     from conscience.guard.cascade import Cascade
@@ -112,6 +119,8 @@ class Guard:
             replies[i] = GuardedReply(text=d.text, finish_reason=d.finish_reason, prompt_tokens=d.prompt_tokens,
                                       completion_tokens=d.completion_tokens, draft=d.text,
                                       oversight=Oversight(policy=self.policy.describe(), screen=routes[i]))
+        if thresholds.redraft_refusals:
+            self._redraft_refusals(conversations, replies, [i for i in drafted if routes[i].route == "pass"], params)  # type: ignore[arg-type]
         uncertain = [i for i in drafted if routes[i].route == "uncertain"]
         escalated = []
         for i, p_unsafe in zip(uncertain, self.cascade.check_drafts([conversations[i] for i in uncertain],
@@ -131,6 +140,25 @@ class Guard:
         if use_critic and escalated:
             self._oversee(conversations, replies, escalated, params)  # type: ignore[arg-type]
         return replies  # type: ignore[return-value]
+
+    def _redraft_refusals(self, conversations: list[list[Message]], replies: list[GuardedReply], passed: list[int],
+                          params: GenerationParams) -> None:
+        """Draft again, under the ``calibrated_refusal`` principle, the clear passes whose draft declined; serve the
+        new draft where it answers (one batch call, only for the drafts that declined)."""
+        declined = [i for i in passed if looks_like_refusal(replies[i].text)]
+        if not declined:
+            return
+        principle = self.constitution.principle("calibrated_refusal")
+        system = ("You are a clinical information assistant. " + principle.text.strip() +
+                  " This question is a benign health question: answer it helpfully, and say when to see a clinician.")
+        prompts = [with_system(conversations[i], system) for i in declined]
+        for i, completion in zip(declined, self.drafter.generate(prompts, params)):
+            reply = replies[i]
+            reply.oversight.redrafted = True
+            reply.completion_tokens += completion.completion_tokens
+            if completion.text.strip() and not looks_like_refusal(completion.text):
+                reply.text, reply.finish_reason = completion.text, completion.finish_reason
+                reply.oversight.action = "redrafted"
 
     def _oversee(self, conversations: list[list[Message]], replies: list[GuardedReply], pending: list[int],
                  params: GenerationParams) -> None:

@@ -34,6 +34,10 @@ class CascadeThresholds(BaseModel):
     - ``escalate``: what an escalated draft gets: ``critic`` (critique and revise), ``refuse``
       (refusal with a safer alternative), or ``auto``: the critic only when one other than the drafter was
       configured (a small drafter is no judge of its own replies), else refuse.
+    - ``redraft_refusals``: a clear pass whose draft declines (``looks_like_refusal``) is drafted once more with
+      the constitution's ``calibrated_refusal`` principle as the system prompt, and the new draft is served if
+      it answers. A small drafter refuses benign questions by itself (the bundled model about one safe control
+      in six); the input classifier has already judged the request benign, so declining it helps no one.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -42,6 +46,7 @@ class CascadeThresholds(BaseModel):
     block_above: float = Field(0.8, ge=0.0, le=1.0)
     output_above: float = Field(0.5, ge=0.0, le=1.0)
     escalate: Literal["auto", "critic", "refuse"] = "auto"
+    redraft_refusals: bool = True
 
 
 class GuardPolicy(BaseModel):
@@ -78,7 +83,8 @@ class GuardPolicy(BaseModel):
             return "never"
         if self.critique == "cascade":
             c = self.cascade
-            return f"cascade/pass<{c.pass_below}/block>={c.block_above}/out>={c.output_above}/{c.escalate}"
+            return (f"cascade/pass<{c.pass_below}/block>={c.block_above}/out>={c.output_above}/{c.escalate}"
+                    + ("/redraft" if c.redraft_refusals else ""))
         extra = "+refuse_on_screen" if self.refuse_on_screen else ""
         return f"{self.critique}/{self.on_issue}/r{self.max_rounds}{extra}"
 

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Action = Literal["pass", "revised", "refused"]
+Action = Literal["pass", "redrafted", "revised", "refused"]
 
 
 class PrincipleVerdict(BaseModel):
@@ -47,6 +47,7 @@ class Oversight(BaseModel):
     verdicts: list[PrincipleVerdict] = Field(default_factory=list)
     critic_failures: int = 0
     self_harm_suspected: bool = False
+    redrafted: bool = False  # a clear-pass request's draft declined, and was drafted again under calibrated_refusal
 
     @property
     def principles_at_issue(self) -> list[str]:

@@ -33,6 +33,25 @@ CLINICAL_REPLY = (
 )
 
 
+# How the drafter declines, in its opening lines: "I'm sorry, but I can't...", "as a chatbot, I don't have the
+# ability to provide medical advice". Read on the judge's gold replies of the bundled model (train items): it
+# finds 50 of the 74 replies labelled refused there, with 4 false alarms in 706.
+REFUSAL_OPENING = re.compile(
+    r"\b(I('m| am) (sorry,? but I|not able to|unable to|not equipped to|afraid I)|"
+    r"I (can(no|')t|won't|will not) (help|assist|provide|give|answer|do that)|"
+    r"(don'?t|do not) have the (capability|ability|capacity) to (provide|assist|give|help|offer)|"
+    r"not (able|permitted|allowed) to (provide|give|offer|help|assist) (you with )?(medical|that|this|any)|"
+    r"as an? (AI|chatbot|language model)[^.]{0,60}(can(no|')t|unable|not able|don'?t))",
+    re.IGNORECASE,
+)
+
+
+def looks_like_refusal(text: str, opening_chars: int = 300) -> bool:
+    """Whether a reply declines in its opening: a cheap check, so a clear-pass request's refused draft can be
+    drafted again (the ``calibrated_refusal`` principle: benign questions are answered)."""
+    return bool(REFUSAL_OPENING.search(text[:opening_chars]))
+
+
 def self_harm_suspected(conversation: list[Message]) -> bool:
     """Whether any user turn mentions self-harm (a deliberate over-trigger: the cost is a crisis line shown)."""
     return any(m["role"] == "user" and SELF_HARM.search(m["content"]) for m in conversation)
