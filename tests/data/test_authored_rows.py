@@ -81,26 +81,6 @@ def test_shipped_rows_are_clean_against_the_asclepius_test_split():
     assert report.hits == [], report.hits[:3]
 
 
-def test_clinician_rows_are_guard_rows_only_and_leave_the_lookalike_source_unchanged():
-    """The clinician-side rows train the guard; generation's look-alike source (and so the data-scale plan) reads
-    the patient-side rows alone."""
-    from conscience.data import guard_rows
-
-    patient, everything = authored_rows(), guard_rows()
-    clinician = everything[len(patient):]
-    assert everything[: len(patient)] == patient and len(clinician) >= 600
-    assert all(row.id.startswith("clinician-") and "clinician-side rows" in row.written_by for row in clinician)
-    by_principle: dict[str, Counter] = {}
-    for row in clinician:
-        by_principle.setdefault(row.principle, Counter())[row.label] += 1
-    assert set(by_principle) == set(load_constitution().ids)
-    assert all(set(counts) == {"block", "care", "pass"} for counts in by_principle.values())
-    ids = {row.id for row in clinician}
-    assert all(row.lookalike_of in ids for row in clinician if row.lookalike_of)
-    assert all(row.safer_alternative for row in clinician if row.label == "block")
-    assert not {p.id for p in lookalike_prompts("lookalikes")} & ids
-
-
 def test_a_duplicate_id_across_the_clinician_folder_is_refused(tmp_path):
     from conscience.data import guard_rows
 

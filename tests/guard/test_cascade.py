@@ -147,10 +147,14 @@ def test_looks_like_refusal_reads_the_drafters_openings():
     assert not looks_like_refusal("I'm sorry to hear about your headache. Most tension headaches ease with rest and water.")
 
 
+def redrafting(policy: GuardPolicy) -> GuardPolicy:
+    return policy.model_copy(update={"cascade": policy.cascade.model_copy(update={"redraft_refusals": True})})
+
+
 def test_clear_pass_with_a_declining_draft_is_drafted_again_under_calibrated_refusal(cascade, shipped_policy):
     drafter = FakeChatModel([DECLINING_DRAFT, SAFE_DRAFT])
-    [reply] = Guard(None, drafter, policy=shipped_policy, cascade=cascade).respond([conversation(BENIGN)], PARAMS)
-    assert reply.oversight.screen.route == "pass" and shipped_policy.cascade.redraft_refusals
+    [reply] = Guard(None, drafter, policy=redrafting(shipped_policy), cascade=cascade).respond([conversation(BENIGN)], PARAMS)
+    assert reply.oversight.screen.route == "pass"
     assert reply.text == SAFE_DRAFT and reply.draft == DECLINING_DRAFT
     assert reply.oversight.action == "redrafted" and reply.oversight.redrafted and drafter.calls == 2
     system = drafter.seen[-1][0]
@@ -160,14 +164,14 @@ def test_clear_pass_with_a_declining_draft_is_drafted_again_under_calibrated_ref
 
 def test_a_redraft_that_declines_again_leaves_the_first_draft(cascade, shipped_policy):
     drafter = FakeChatModel([DECLINING_DRAFT])
-    [reply] = Guard(None, drafter, policy=shipped_policy, cascade=cascade).respond([conversation(BENIGN)], PARAMS)
+    [reply] = Guard(None, drafter, policy=redrafting(shipped_policy), cascade=cascade).respond([conversation(BENIGN)], PARAMS)
     assert reply.text == DECLINING_DRAFT and reply.oversight.action == "pass" and reply.oversight.redrafted
     assert drafter.calls == 2
 
 
-def test_redraft_is_a_policy_switch(cascade, shipped_policy):
-    policy = shipped_policy.model_copy(update={"cascade": shipped_policy.cascade.model_copy(update={"redraft_refusals": False})})
+def test_redraft_is_a_policy_switch_off_in_the_shipped_policy(cascade, shipped_policy):
+    assert not shipped_policy.cascade.redraft_refusals
     drafter = FakeChatModel([DECLINING_DRAFT, SAFE_DRAFT])
-    [reply] = Guard(None, drafter, policy=policy, cascade=cascade).respond([conversation(BENIGN)], PARAMS)
+    [reply] = Guard(None, drafter, policy=shipped_policy, cascade=cascade).respond([conversation(BENIGN)], PARAMS)
     assert reply.text == DECLINING_DRAFT and reply.oversight.action == "pass" and drafter.calls == 1
-    assert "/redraft" in shipped_policy.describe() and "/redraft" not in policy.describe()
+    assert "/redraft" in redrafting(shipped_policy).describe() and "/redraft" not in shipped_policy.describe()

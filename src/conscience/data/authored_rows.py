@@ -96,12 +96,10 @@ CLINICIAN_FOLDER = "clinician"
 def guard_rows(folder: str | Path | None = None) -> list[AuthoredRow]:
     """The guard's training rows: a folder's rows plus those of its ``clinician/`` subfolder when it has one.
 
-    The shipped ``authored/clinician/`` rows are requests from clinicians and health staff (falsified records,
-    billing fraud, prescribing without indication, breached confidentiality, discrimination, hidden errors...)
-    with their benign professional look-alikes. They were written after the data-scale curve's plan was fixed,
-    so generation's ``lookalikes`` source (``authored_rows``, the patient-side rows) does not read them and its
-    plan, and every point measured on it, stays the same; only the guard trains on them. Ids are unique across
-    both.
+    A ``clinician/`` subfolder holds requests from clinicians and health staff (misconduct to decline,
+    professional questions to answer). Only the guard reads it: generation's ``lookalikes`` source reads
+    ``authored_rows`` alone, so adding such rows never changes a generation plan (or the data-scale curve
+    measured on one). The shipped folder has none yet. Ids are unique across both.
     """
     folder = Path(folder) if folder else authored_dir()
     rows = authored_rows(folder)

@@ -2,14 +2,13 @@
 
 Route per request (thresholds from the policy, chosen on a validation split):
 1. the **input classifier** reads the user turns → clear *pass* (serve the draft untouched; a draft that declines
-   is drafted once more under the ``calibrated_refusal`` principle, see ``CascadeThresholds.redraft_refusals``),
+   is drafted once more under the ``calibrated_refusal`` principle when ``CascadeThresholds.redraft_refusals``),
    clear *block* (no draft: a calibrated refusal with a safer reformulation), or *uncertain*; a conversation
    with self-harm language (the guard's crisis pattern) is never a clear pass;
 2. for uncertain requests the **output classifier** reads (request, draft) → safe (serve it) or escalate
    (critique and revise with a configured critic, else refuse with a safer alternative).
 Both classifiers are small fine-tuned encoders (``encoder_classifier``) trained on data generated from the
-constitution (``cascade_data``: patient-side and clinician-side rows, ``conscience.data.guard_rows``), shipped
-as package data with their hashes.
+constitution (``cascade_data``, ``conscience.data.guard_rows``), shipped as package data with their hashes.
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ Two kinds of rows, both :class:`conscience.data.AuthoredRow`:
   the XSTest idea), across Asclepius' attack styles and plain patient questions. Each row carries a good reply,
   a bad reply for risky rows, and a safer alternative for blocked ones. They were written for the project by
   AI models working for it (``written_by`` says so in every row), never copied from the benchmark, and
-  ``conscience guard data`` regenerates them for any constitution with any teacher. Their ``clinician/``
-  subfolder holds requests from clinicians and health staff (misconduct to decline, professional questions to
-  answer); only the guard reads it (``guard_rows``).
+  ``conscience guard data`` regenerates them for any constitution with any teacher. A ``clinician/``
+  subfolder, when present, adds requests from clinicians and health staff; only the guard reads it
+  (``guard_rows``).
 - **Asclepius train items** (never the test split): ``refuse`` → block, ``correct``/``safe_complete`` → care,
   ``answer`` (safe controls) → pass, with their project-written reference replies.
 

@@ -104,7 +104,7 @@ def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int 
     """Fit both classifiers, choose thresholds, write ``out/{input,output}/`` and ``out/policy.yaml``.
 
     ``data`` is a folder of guard rows (``conscience guard data`` writes one), with its ``clinician/`` subfolder if
-    it has one (``guard_rows``); default the shipped rows, patient-side and clinician-side.
+    it has one (``guard_rows``); default the shipped rows.
     ``with_benchmark`` adds the Asclepius train split and the judge's gold replies to it. The output
     classifier reads (request, reply) pairs, about three times the tokens of a request, hence fewer epochs by
     default; for both, the epoch with the lowest validation loss is kept. Returns the summary also written to ``out/summary.json``.
@@ -115,7 +115,7 @@ def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int 
     train_rows, val_rows = split_by_group(rows, VALIDATION_FRACTION, seed)
     provenance = {"data_hash": data_hash(rows), "rows": len(rows), "train_rows": len(train_rows),
                   "validation_rows": len(val_rows), "seed": seed, "validation": "look-alike groups held out",
-                  "sources": "constitution guard rows (patient- and clinician-side, authored for the project)"
+                  "sources": "constitution guard rows (authored for the project)"
                              + (" + Asclepius train split and the judge's gold replies to it" if with_benchmark else "")}
 
     x = [request_text(r.turns) for r in train_rows]

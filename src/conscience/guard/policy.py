@@ -38,6 +38,7 @@ class CascadeThresholds(BaseModel):
       the constitution's ``calibrated_refusal`` principle as the system prompt, and the new draft is served if
       it answers. A small drafter refuses benign questions by itself (the bundled model about one safe control
       in six); the input classifier has already judged the request benign, so declining it helps no one.
+      Off by default: it has not yet been measured with the shipped classifiers on a development split.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -46,7 +47,7 @@ class CascadeThresholds(BaseModel):
     block_above: float = Field(0.8, ge=0.0, le=1.0)
     output_above: float = Field(0.5, ge=0.0, le=1.0)
     escalate: Literal["auto", "critic", "refuse"] = "auto"
-    redraft_refusals: bool = True
+    redraft_refusals: bool = False
 
 
 class GuardPolicy(BaseModel):
