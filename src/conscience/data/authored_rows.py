@@ -81,11 +81,15 @@ def authored_rows(folder: str | Path | None = None) -> list[AuthoredRow]:
     files = sorted(folder.glob("*.jsonl"))
     if not files:
         raise ConscienceError("no authored rows (*.jsonl) here", where=folder)
-    rows = [row for path in files for row in load_authored_rows(path)]
+    return _unique_ids([row for path in files for row in load_authored_rows(path)], folder)
+
+
+def _unique_ids(rows: list[AuthoredRow], where: Path, scope: str = "") -> list[AuthoredRow]:
+    """``rows`` unchanged, or an error naming the first repeated id (a look-alike link must be unambiguous)."""
     seen: set[str] = set()
     for row in rows:
         if row.id in seen:
-            raise ConscienceError(f"duplicate id {row.id!r}", where=folder, field="id")
+            raise ConscienceError(f"duplicate id {row.id!r}{scope}", where=where, field="id")
         seen.add(row.id)
     return rows
 
@@ -105,12 +109,7 @@ def guard_rows(folder: str | Path | None = None) -> list[AuthoredRow]:
     rows = authored_rows(folder)
     if (folder / CLINICIAN_FOLDER).is_dir():
         rows += authored_rows(folder / CLINICIAN_FOLDER)
-    seen: set[str] = set()
-    for row in rows:
-        if row.id in seen:
-            raise ConscienceError(f"duplicate id {row.id!r} across {folder} and its {CLINICIAN_FOLDER}/", where=folder, field="id")
-        seen.add(row.id)
-    return rows
+    return _unique_ids(rows, folder, f" across {folder} and its {CLINICIAN_FOLDER}/")
 
 
 def paired_groups(rows: list[AuthoredRow]) -> list[list[AuthoredRow]]:
