@@ -17,15 +17,15 @@ from conscience.guard.records import GuardedReply, Oversight, ScreenResult
 from conscience.guard.refusal import looks_like_refusal, refusal_with_alternative, self_harm_suspected
 from conscience.models.protocol import ChatModel, Completion, GenerationParams, Message
 
+if TYPE_CHECKING:  # the cascade loads torch and its classifiers: only when the policy asks for it
+    from conscience.guard.cascade import Cascade
+
+
 def with_system(conversation: list[Message], system: str) -> list[Message]:
     """The conversation with ``system`` as its system prompt (before any system prompt it already had)."""
     if conversation and conversation[0]["role"] == "system":
         return [{"role": "system", "content": f"{system}\n\n{conversation[0]['content']}"}, *conversation[1:]]
     return [{"role": "system", "content": system}, *conversation]
-
-
-if TYPE_CHECKING:  # the cascade loads torch and its classifiers: only when the policy asks for it
-    from conscience.guard.cascade import Cascade
 
 
 class Screen(Protocol):
