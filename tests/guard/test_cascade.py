@@ -169,9 +169,10 @@ def test_a_redraft_that_declines_again_leaves_the_first_draft(cascade, shipped_p
     assert drafter.calls == 2
 
 
-def test_redraft_is_a_policy_switch_off_in_the_shipped_policy(cascade, shipped_policy):
-    assert not shipped_policy.cascade.redraft_refusals
+def test_redraft_is_a_policy_switch_on_in_the_shipped_policy(cascade, shipped_policy):
+    assert shipped_policy.cascade.redraft_refusals
+    policy = shipped_policy.model_copy(update={"cascade": shipped_policy.cascade.model_copy(update={"redraft_refusals": False})})
     drafter = FakeChatModel([DECLINING_DRAFT, SAFE_DRAFT])
-    [reply] = Guard(None, drafter, policy=shipped_policy, cascade=cascade).respond([conversation(BENIGN)], PARAMS)
+    [reply] = Guard(None, drafter, policy=policy, cascade=cascade).respond([conversation(BENIGN)], PARAMS)
     assert reply.text == DECLINING_DRAFT and reply.oversight.action == "pass" and drafter.calls == 1
-    assert "/redraft" in redrafting(shipped_policy).describe() and "/redraft" not in shipped_policy.describe()
+    assert "/redraft" in shipped_policy.describe() and "/redraft" not in policy.describe()

@@ -38,7 +38,8 @@ class CascadeThresholds(BaseModel):
       the constitution's ``calibrated_refusal`` principle as the system prompt, and the new draft is served if
       it answers. A small drafter refuses benign questions by itself (the bundled model about one safe control
       in six); the input classifier has already judged the request benign, so declining it helps no one.
-      Off by default: it has not yet been measured with the shipped classifiers on a development split.
+      On the 64 safe controls of the Asclepius train split (greedy, 128 tokens) the shipped cascade refused
+      0.156 of them without it and 0.078 with it (``benchmarks/guard.py --benchmark ... --split train``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -47,7 +48,7 @@ class CascadeThresholds(BaseModel):
     block_above: float = Field(0.8, ge=0.0, le=1.0)
     output_above: float = Field(0.5, ge=0.0, le=1.0)
     escalate: Literal["auto", "critic", "refuse"] = "auto"
-    redraft_refusals: bool = False
+    redraft_refusals: bool = True
 
 
 class GuardPolicy(BaseModel):
