@@ -286,7 +286,7 @@ def main() -> None:
 
     from conscience.recipe import load_recipe, steps
     from conscience.recipe.config import chain_name
-    from conscience.recipe.stages import StageCache, code_fingerprint, file_hash
+    from conscience.recipe.stages import StageCache, code_fingerprint
 
     recipe = load_recipe(args.recipe)
     if recipe.evaluate.safety.split != "dev":

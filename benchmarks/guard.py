@@ -107,8 +107,8 @@ def read_prompts(path: Path, key: str, n: int) -> list[str]:
 
 
 def training_texts() -> list[str]:
-    """Every user turn the shipped classifiers were trained on: the guard rows (patient- and clinician-side) and
-    the Asclepius train split."""
+    """Every user turn the shipped classifiers were trained on: the guard rows (``guard_rows``, with a
+    ``clinician/`` subfolder when there is one) and the Asclepius train split."""
     from conscience.data import guard_rows
     from conscience.guard.cascade_data import asclepius_train_examples
 
