@@ -55,3 +55,30 @@ def compare(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(result.model_dump_json(indent=1) + "\n")
         console.print(f"wrote {out}", highlight=False)
+
+
+@app.command()
+def rescore(
+    run: Path = typer.Argument(..., help="An evaluation folder (run.json and items.jsonl)."),
+    out: Path = typer.Option(..., "--out", help="Where to write the re-scored items.jsonl, summary.json, summary.md."),
+    weights: Path | None = typer.Option(None, "--weights", help="Judge weights file (default: the shipped judge)."),
+    labels: Path | None = typer.Option(None, "--labels", help="Score from these gold-shaped labelled rows instead of a judge."),
+) -> None:
+    """Judge the replies a run kept again, with another judge or with labels; nothing is generated."""
+    offline_env()
+    from conscience.evaluate.asclepius.metrics import render_markdown
+    from conscience.evaluate.asclepius.rescore import rescore as rescore_run
+
+    def go():
+        if labels is not None:
+            from conscience.evaluate.asclepius.rescore import LabelScorer
+            from conscience.judge.gold import load_gold
+
+            return rescore_run(run, out, LabelScorer.from_gold(load_gold(labels), str(labels)), twins=False)
+        from conscience.judge import load_judge
+
+        return rescore_run(run, out, load_judge(weights=weights))
+
+    summary = run_or_exit(go)
+    console.print(render_markdown(summary), markup=False, highlight=False)
+    console.print(f"wrote {out}/items.jsonl, summary.json, summary.md (replies from {run}, none generated)", highlight=False)
