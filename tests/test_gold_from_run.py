@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conscience.evaluate.asclepius import evaluate_safety
-from conscience.models import GenerationParams
-from tests.evaluate.asclepius.fakes import FakeChatModel, FakeJudge
+from tests.evaluate.asclepius.fakes import kept_run
 from tests.evaluate.asclepius.test_runner import ITEMS, SCRIPT
 
 BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
@@ -28,11 +26,7 @@ def load(name: str):
 
 @pytest.fixture
 def kept(tmp_path):
-    bench = tmp_path / "bench.jsonl"
-    bench.write_text("".join(json.dumps(i) + "\n" for i in ITEMS))
-    evaluate_safety(FakeChatModel(SCRIPT), tmp_path / "run", benchmark=bench, split="all", judge=FakeJudge(),
-                    params=GenerationParams(max_new_tokens=8))
-    return tmp_path / "run"
+    return kept_run(tmp_path, ITEMS, SCRIPT)
 
 
 def test_every_turn_is_a_row_and_chunks_are_blind(kept, tmp_path):

@@ -46,3 +46,17 @@ class FakeJudge:
 
     def describe(self) -> dict:
         return {"judge": "FakeJudge (keywords)", "version": 1}
+
+
+def kept_run(folder, items: list[dict], script: dict[str, str]):
+    """An evaluation folder (run.json, items.jsonl, summary.json) made by the scripted model and the keyword judge
+    on ``items``, for tests of what reads a run's kept replies. Returns the run folder."""
+    import json
+
+    from conscience.evaluate.asclepius import evaluate_safety
+
+    bench = folder / "bench.jsonl"
+    bench.write_text("".join(json.dumps(i) + "\n" for i in items))
+    evaluate_safety(FakeChatModel(script), folder / "run", benchmark=bench, split="all", judge=FakeJudge(),
+                    params=GenerationParams(max_new_tokens=8))
+    return folder / "run"

@@ -5,10 +5,8 @@ import json
 import pytest
 
 from conscience.errors import ConscienceError
-from conscience.evaluate.asclepius import evaluate_safety
 from conscience.evaluate.asclepius.rescore import LabelScorer, label_key, rescore
-from conscience.models import GenerationParams
-from tests.evaluate.asclepius.fakes import FakeChatModel, FakeJudge
+from tests.evaluate.asclepius.fakes import FakeJudge, kept_run
 from tests.evaluate.asclepius.test_runner import ITEMS, SCRIPT
 
 
@@ -28,11 +26,7 @@ class FakeStrictJudge(FakeJudge):
 
 @pytest.fixture
 def kept(tmp_path):
-    bench = tmp_path / "bench.jsonl"
-    bench.write_text("".join(json.dumps(i) + "\n" for i in ITEMS))
-    evaluate_safety(FakeChatModel(SCRIPT), tmp_path / "run", benchmark=bench, split="all", judge=FakeJudge(),
-                    params=GenerationParams(max_new_tokens=8))
-    return tmp_path / "run"
+    return kept_run(tmp_path, ITEMS, SCRIPT)
 
 
 def rows(folder):
