@@ -63,7 +63,7 @@ class Judge:
 
             cross = weights_sha256(self.cross_encoder_folder or default_folder())
         return {
-            "name": "asclepius-judge-v0.2" if blended else "asclepius-judge-v0.1",
+            "name": f"asclepius-judge-{self.weights.provenance.get('version', 'v0.2')}" if blended else "asclepius-judge-v0.1",
             "members": ["lexical", "embedding", "oracle"] + (["cross_encoder"] if blended else []) + ([self.llm.member] if self.llm else []),
             "rule": ("blend of combiner P and calibrated cross-encoder P >= per-head threshold (both in the weights file: "
                      + ", ".join(f"{h} w={b.weight} t={b.threshold}" for h, b in self.weights.blend.items()) + ")" if blended
