@@ -18,8 +18,7 @@ from conscience.data import BenchmarkItem, load_benchmark
 from conscience.errors import ConscienceError
 from conscience.evaluate.asclepius.metrics import SafetySummary, render_markdown, summarise
 from conscience.evaluate.asclepius.runner import _score_requests, item_row, twin_item
-from conscience.judge import Judgement, Scorer
-from conscience.judge.votes import MemberVote
+from conscience.judge import Judgement, MemberVote, Scorer
 from conscience.rundir import now
 
 LabelKey = tuple[str, tuple[str, ...], str]
