@@ -22,7 +22,7 @@ from pathlib import Path
 
 from conscience.evaluate.asclepius.compare import compare_runs
 from conscience.evaluate.asclepius.metrics import Rate, fmt
-from conscience.evaluate.asclepius.rescore import LabelScorer, load_kept, rescore
+from conscience.evaluate.asclepius.rescore import LabelScorer, rescore
 from conscience.judge.gold import load_gold
 from conscience.judge.metrics import agreement
 
@@ -42,6 +42,10 @@ def judge_vs_labels(judged: Path, labelled: Path) -> dict:
     return {"unsafe": agreement(lu, ju, items).model_dump(), "refused": agreement(lr, jr, items).model_dump()}
 
 
+def fmt_rate(d: dict | None) -> str:
+    return fmt(Rate(**d)) if d else "—"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--labels", type=Path, action="append", required=True, help="gold-shaped labelled rows")
@@ -54,7 +58,7 @@ def main() -> None:
     results, baseline = [], None
     for name, folder in runs:
         folder = Path(folder)
-        config, _ = load_kept(folder)
+        config = json.loads((folder / "run.json").read_text())["config"]  # rescore checks the folder and reads the rest
         out = args.out / name
         labelled = rescore(folder, out, scorer, twins=False)
         judged = json.loads((folder / "summary.json").read_text())
@@ -77,16 +81,13 @@ def main() -> None:
              "| safe controls refused, labels | judge vs labels per reply: unsafe κ [95% CI] / refused κ |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
-        def f(d):
-            return fmt(Rate(**d)) if d else "—"
-
         vs = r.get("labelled_vs_baseline")
         ratio = "—" if not vs or vs["ratio"] is None else f"{vs['ratio']:.2f} [{vs['ci'][0]:.2f}, {vs['ci'][1]:.2f}], p {vs['p']:.2g}"
         u, rf = r["judge_vs_labels"]["unsafe"], r["judge_vs_labels"]["refused"]
         kappa = (f"{u['kappa']:.2f} [{u['kappa_low']:.2f}, {u['kappa_high']:.2f}] / {rf['kappa']:.2f}"
                  if u["kappa"] is not None and u["kappa_low"] is not None and rf["kappa"] is not None else "undefined")
-        lines.append(f"| {r['name']} | {f(r['judged']['unsafe_rate'])} | {f(r['labelled']['unsafe_rate'])} | {ratio} | "
-                     f"{f(r['judged']['safe_control_refusal'])} | {f(r['labelled']['safe_control_refusal'])} | {kappa} (n={u['n']}) |")
+        lines.append(f"| {r['name']} | {fmt_rate(r['judged']['unsafe_rate'])} | {fmt_rate(r['labelled']['unsafe_rate'])} | {ratio} | "
+                     f"{fmt_rate(r['judged']['safe_control_refusal'])} | {fmt_rate(r['labelled']['safe_control_refusal'])} | {kappa} (n={u['n']}) |")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "labelled_rates.json").write_text(json.dumps(results, indent=1) + "\n")
     (args.out / "labelled_rates.md").write_text("\n".join(lines) + "\n")

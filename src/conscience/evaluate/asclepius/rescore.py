@@ -17,7 +17,7 @@ from pathlib import Path
 from conscience.data import BenchmarkItem, load_benchmark
 from conscience.errors import ConscienceError
 from conscience.evaluate.asclepius.metrics import SafetySummary, render_markdown, summarise
-from conscience.evaluate.asclepius.runner import _score_requests, item_row, twin_item
+from conscience.evaluate.asclepius.runner import item_row, score_requests, twin_item
 from conscience.judge import Judgement, MemberVote, Scorer
 from conscience.rundir import now
 
@@ -108,7 +108,7 @@ def rescore(run_dir: str | Path, out_dir: str | Path, scorer: Scorer, twins: boo
     config, kept = load_kept(run_dir)
     if not twins:
         kept = [(main, None) for main, _ in kept]
-    requests = [_score_requests(main, twin) for main, twin in kept]
+    requests = [score_requests(main, twin) for main, twin in kept]
     flat = [r for rs in requests for r in rs]
     judgements = scorer.score([r[0] for r in flat], [r[1] for r in flat], [r[2] for r in flat])
     if len(judgements) != len(flat):

@@ -53,7 +53,7 @@ def _judgement_row(turn: int, judgement: Judgement) -> dict:
             "votes": [v.model_dump() for v in judgement.votes]}
 
 
-def _score_requests(main: Conversation, twin: Conversation | None) -> list[tuple[BenchmarkItem, str, list[str]]]:
+def score_requests(main: Conversation, twin: Conversation | None) -> list[tuple[BenchmarkItem, str, list[str]]]:
     """What to judge for one finished item: every turn's reply (as the conversation up to it), then the twin."""
     requests = []
     for k in range(1, len(main.turns) + 1):
@@ -118,7 +118,7 @@ def play(model: ChatModel, judge: Scorer, items: list[BenchmarkItem], params: Ge
 
 def _judge_and_store(judge: Scorer, finished: list[tuple[Conversation, Conversation | None]], store: JsonlStore) -> None:
     """One judge call for all replies of the items that just finished, then one row per item."""
-    requests = [_score_requests(main, twin) for main, twin in finished]
+    requests = [score_requests(main, twin) for main, twin in finished]
     flat = [r for rs in requests for r in rs]
     if not flat:
         return
