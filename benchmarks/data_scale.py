@@ -47,6 +47,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 
 DEFAULT_RECIPE = Path(__file__).resolve().parents[1] / "src" / "conscience" / "recipe" / "scale.yaml"
+UNTIL = ("generate", "train", "evaluate")
 RATES = (("unsafe_rate", "unsafe rate (attack surfaces)"), ("safe_control_refusal", "safe controls refused"))
 
 
@@ -282,6 +283,9 @@ def main() -> None:
     parser.add_argument("--evaluate-stages", nargs="*", default=[], help="earlier stages to score too, e.g. sft")
     parser.add_argument("--max-steps", type=int, default=None, help="cap every training stage (smoke runs)")
     parser.add_argument("--eval-limit", type=int, default=None, help="score only this many dev items (smoke runs)")
+    parser.add_argument("--until", choices=UNTIL, default="evaluate",
+                        help="stop after this step: generate on one machine, train on another (a GPU), score on a third; "
+                             "every step resumes from the stage caches the last one left")
     args = parser.parse_args()
 
     from conscience.recipe import load_recipe, steps
@@ -322,11 +326,21 @@ def main() -> None:
                                     f"model-generated)'), rejected = a sample of {config.base}",
                 "code": code, "run_key": run_key}
 
+    if args.until == "generate":
+        for n in sizes:
+            made[n] = generate_size(config, n, out)
+            if write_dev(recipe, out / f"size-{n}" / "dataset", out) != dev_hash:
+                raise SystemExit(f"{out / 'dev.jsonl'} changed during the run; use another --out")
+            print(f"size {n}: {made[n]['pairs']} pairs ({made[n]['unique_prompts']} unique prompts) in {out / f'size-{n}'}")
+        return
+
     base_file = out / "points" / "base.json"
-    if not base_file.exists():
+    if args.until == "train":
+        pass
+    elif not base_file.exists():
         summary = evaluate(recipe, recipe.base_model, "base", {"spec": recipe.base_model, "train": None}, first, cache, code, dev_hash)
         base_file.write_text(json.dumps({"variant": "base", "run_key": run_key, **safety_point(summary)}, indent=1))
-    base = read_point(base_file, run_key)
+    base = read_point(base_file, run_key) if args.until == "evaluate" else None
 
     for n in sizes:  # one size at a time: generate its prompts, check the dev split, train, score; then the next size
         made[n] = generate_size(config, n, out)
@@ -338,6 +352,11 @@ def main() -> None:
             print(f"size {n}: finished earlier, skipped")
             continue
         trained = train_chain(recipe, out / f"size-{n}", cache, code)
+        if args.until == "train":
+            for chain, result, _ in trained:
+                print(f"size {n} {chain_name(chain)}: {'cached' if result.cached else 'trained'} in {result.folder} "
+                      f"({result.seconds:.0f} s, {result.info.get('global_step')} steps)")
+            continue
         training_so_far = {"stages": [], "train_runtime_s": 0.0, "stage_s": 0.0}
         for chain, result, base_spec in trained:
             run = json.loads((result.folder / "run.json").read_text())
@@ -362,6 +381,8 @@ def main() -> None:
 
         write_partial(out, sizes, wanted, run_key, base, settings)  # the curve so far, in case the run is stopped here
 
+    if args.until == "train":
+        return
     result = write_partial(out, sizes, wanted, run_key, base, settings)
     print(markdown_table(result))
     print(f"wrote {out / 'data_scale.json'}, data_scale.md, data_scale.png ({time.time() - started:.0f} s this call)")
