@@ -22,13 +22,19 @@ base model's sample; every pair's ``revision_provenance`` says so); ``train.stag
 4. **Evaluate** the base once and each size's last stage (``--evaluate-stages sft`` adds SFT) on the dev split,
    greedy, the recipe's max_new_tokens, the shipped judge. A finished point is written to OUT/points/ and skipped
    on a re-run; a point measured with other settings (a smoke run's) is refused, not mixed in.
-5. **Aggregate**, after every finished size (so a stopped run shows its curve so far): OUT/data_scale.json (every point with model, split, seed, judge, pairs, training time),
+5. **Aggregate** (tables and plot from ``conscience.report.data_scale``, which the run report shares), after every finished size (so a stopped run shows its curve so far): OUT/data_scale.json (every point with model, split, seed, judge, pairs, training time),
    OUT/data_scale.md (the table) and OUT/data_scale.png (unsafe rate and safe-control refusal rate vs pairs with
    95% CIs, the base as a horizontal band).
 
 Usage (see benchmarks/README.md):
   nice .venv/bin/python benchmarks/data_scale.py --out runs/data-scale [--sizes 300 1000 3000]
   nice .venv/bin/python benchmarks/data_scale.py --out /tmp/scale-smoke --sizes 4 8 --max-steps 2 --eval-limit 8  # smoke
+
+Across machines (``--until``): generate here (``--until generate``), train where there is a GPU (copy OUT's size-N
+folders, dev.jsonl and points/ there; ``--sizes N --until train``; copy the two .stages/size-N-train-* folders back
+without checkpoints/ and merged/, then ``conscience train merge``-equivalent: see benchmarks/README.md), score here.
+With every reply labelled (labelled_rates.py, runs named ``base`` and ``<variant>@<size>``), ``--labelled FILE`` adds
+the labelled rates, and ``--ship "WHERE, WHEN"`` writes the curve into the package for every run report to show.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
@@ -46,102 +53,11 @@ for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 
+from conscience.report.data_scale import (SHIPPED, aggregate, attach_labels, for_shipping, fmt_rate,  # noqa: E402, F401 (the harness's API)
+                                          markdown_table, plot_curve)
+
 DEFAULT_RECIPE = Path(__file__).resolve().parents[1] / "src" / "conscience" / "recipe" / "scale.yaml"
 UNTIL = ("generate", "train", "evaluate")
-RATES = (("unsafe_rate", "unsafe rate (attack surfaces)"), ("safe_control_refusal", "safe controls refused"))
-
-
-# ---- aggregation, table and plot: pure functions of finished points (tested on fakes) ----
-
-def fmt_rate(rate: dict | None) -> str:
-    if not rate or rate.get("rate") is None:
-        return "—"
-    return f"{rate['rate']:.3f} [{rate['ci_low']:.3f}, {rate['ci_high']:.3f}] (n={rate['n']})"
-
-
-def judge_label(judge: dict | str) -> str:
-    """The judge as ``judge.describe()`` names it, short: its name and the first digits of its weights' hash."""
-    if isinstance(judge, str):
-        return judge
-    weights = judge.get("weights_sha256")
-    llm = f" + {judge['llm_judge']}" if judge.get("llm_judge") else ""
-    return f"{judge['name']}{f' (weights {weights[:12]})' if weights else ''}{llm}"
-
-
-def scored(result: dict) -> str:
-    """How many dev items the points were scored on (fewer than the split with --eval-limit)."""
-    n, total = result["base"]["split"]["n_items"], result["dev"]["n_items"]
-    return f"{n} items" if n == total else f"{n} of its {total} items"
-
-
-def aggregate(points: list[dict], base: dict, dev: dict, settings: dict) -> dict:
-    """The results file: the base, every point ordered by variant then pairs, and how they were made."""
-    ordered = sorted(points, key=lambda p: (p["variant"], p["pairs"]))
-    return {"benchmark": "data_scale", "settings": settings, "dev": dev, "base": base, "points": ordered,
-            "variants": sorted({p["variant"] for p in points})}
-
-
-def markdown_table(result: dict) -> str:
-    """One row per measured model: pairs, unique prompts, both rates with their 95% CIs, training time."""
-    base, settings = result["base"], result["settings"]
-    lines = [f"Dev split: {result['dev']['n_items']} Asclepius train items ({result['dev']['n_safe_controls']} safe controls), "
-             f"scored on {scored(result)}; "
-             f"judge {judge_label(base['judge'])}; seed {settings['seed']}; greedy, max_new_tokens {settings['max_new_tokens']}.",
-             f"Pairs: {settings['pairs_provenance']}",
-             "Too long: training pairs whose prompt alone fills max_length (long multi-turn conversations); the trainer "
-             "leaves them out.", "",
-             "| model | pairs (train / validation; too long) | unique prompts | unsafe rate [95% CI] "
-             "| safe controls refused [95% CI] | training s (train loop) |",
-             "| --- | --- | --- | --- | --- | --- |",
-             f"| base `{base['model']}` | 0 | — | {fmt_rate(base['unsafe_rate'])} | {fmt_rate(base['safe_control_refusal'])} | — |"]
-    for p in result["points"]:
-        t = p["training"]
-        too_long = max((s.get("train_pairs_too_long") or 0 for s in t["stages"]), default=0)
-        lines.append(f"| {p['variant']} @ {p['size']} prompts | {p['pairs']} ({p['train_pairs']} / {p['validation_pairs']}; "
-                     f"{too_long}) | "
-                     f"{p['unique_prompts']} | {fmt_rate(p['unsafe_rate'])} | {fmt_rate(p['safe_control_refusal'])} | "
-                     f"{t['stage_s']:.0f} ({t['train_runtime_s']:.0f}) |")
-    return "\n".join(lines) + "\n"
-
-
-def plot_curve(result: dict, path: Path) -> Path:
-    """Two panels (unsafe rate, safe controls refused) against pairs, log x, 95% CI bars; the base as a band."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    base = result["base"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
-    for ax, (key, title) in zip(axes, RATES):
-        b = base[key]
-        if b and b.get("rate") is not None:
-            ax.axhspan(b["ci_low"], b["ci_high"], color="grey", alpha=0.25, label="base 95% CI")
-            ax.axhline(b["rate"], color="grey", lw=1.2, label=f"base {b['rate']:.3f}")
-        for shift, variant in enumerate(result["variants"]):
-            points = [p for p in result["points"] if p["variant"] == variant and p[key] and p[key].get("rate") is not None]
-            x = [p["pairs"] * 1.04 ** shift for p in points]  # variants side by side at the same size
-            y = [p[key]["rate"] for p in points]
-            err = [[p[key]["rate"] - p[key]["ci_low"] for p in points], [p[key]["ci_high"] - p[key]["rate"] for p in points]]
-            ax.errorbar(x, y, yerr=err, marker="o", capsize=4, label=variant)
-        pairs = sorted({p["pairs"] for p in result["points"]})
-        if pairs:
-            ax.set_xscale("log")
-            ax.set_xticks(pairs, [str(n) for n in pairs])
-            ax.minorticks_off()
-            # The axis spans every planned size, so a curve measured so far shows where the next points fall
-            # (and a single size does not stretch the variants' side-by-side offset across the panel).
-            planned = [*pairs, *result.get("settings", {}).get("sizes", [])]
-            ax.set_xlim(min(planned) / 1.5, max(planned) * 1.5)
-        ax.set_ylim(0, 1)
-        ax.set_xlabel("preference pairs (train + validation)")
-        ax.set_title(title)
-        ax.legend(fontsize=8)
-    fig.suptitle(f"{base['model']} on the Asclepius dev split ({scored(result)}), judge {judge_label(base['judge'])}",
-                 fontsize=9)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
 
 
 def write_results(result: dict, out: Path) -> None:
@@ -231,13 +147,15 @@ def dev_record(largest: Path, out: Path) -> dict:
             "near_duplicates": [{"dev_item": h.test_id, "pair": h.other, "cosine": round(h.similarity, 3)} for h in report.hits]}
 
 
-def train_chain(recipe, size_folder: Path, cache, code: dict) -> list[tuple[tuple[str, ...], object, str]]:
-    """The recipe's stages on one size's pairs; each a cached stage. Returns (chain, stage result, base spec)."""
+def train_chain(recipe, size_folder: Path, cache, code: dict) -> Iterator[tuple[tuple[str, ...], object, str]]:
+    """The recipe's stages on one size's pairs, each a cached stage, yielded as each finishes (chain, stage result,
+    base spec): the caller scores a stage before the next one trains, so a run stopped during a long DPO stage
+    still leaves the SFT point it measured."""
     from conscience.precision import resolve_bf16
     from conscience.recipe import steps
     from conscience.recipe.stages import file_hash
 
-    sequence, trained, before = recipe.train.sequence, [], None
+    sequence, before = recipe.train.sequence, None
     for index, method in enumerate(sequence):
         chain = tuple(sequence[: index + 1])
         config = steps.train_config(recipe, method)
@@ -249,8 +167,7 @@ def train_chain(recipe, size_folder: Path, cache, code: dict) -> list[tuple[tupl
         before = cache.run(f"{size_folder.name}-train-{'-'.join(chain)}", inputs,
                            lambda folder, c=config, p=precision, b=base_spec, m=merge:
                            steps.run_train_stage(c, size_folder, b, folder, p, merge=m))
-        trained.append((chain, before, base_spec))
-    return trained
+        yield chain, before, base_spec
 
 
 def evaluate(recipe, spec: str, name: str, model_key: dict, pairs: Path, cache, code: dict, dev_hash: str) -> Path:
@@ -283,6 +200,12 @@ def main() -> None:
     parser.add_argument("--evaluate-stages", nargs="*", default=[], help="earlier stages to score too, e.g. sft")
     parser.add_argument("--max-steps", type=int, default=None, help="cap every training stage (smoke runs)")
     parser.add_argument("--eval-limit", type=int, default=None, help="score only this many dev items (smoke runs)")
+    parser.add_argument("--labelled", type=Path, default=None,
+                        help="labelled_rates.json (benchmarks/labelled_rates.py, runs named base and <variant>@<size>): "
+                             "add the labelled rates beside the judge's")
+    parser.add_argument("--ship", metavar="MEASURED", default=None,
+                        help="also write the curve into the package (conscience/report/data/data_scale.json), which every run "
+                             "report shows; MEASURED says where and when it was measured")
     parser.add_argument("--until", choices=UNTIL, default="evaluate",
                         help="stop after this step: generate on one machine, train on another (a GPU), score on a third; "
                              "every step resumes from the stage caches the last one left")
@@ -376,25 +299,32 @@ def main() -> None:
             point = {"variant": name, "run_key": run_key, **made[n], **safety_point(summary), "training": copy.deepcopy(training_so_far),
                      "eval_s": json.loads((summary.parent / "DONE.json").read_text())["seconds"]}
             point_files[name].write_text(json.dumps(point, indent=1))
+            write_partial(out, sizes, wanted, run_key, base, settings, args.labelled)  # the curve so far
             print(f"size {n} {name}: {point['pairs']} pairs, unsafe {fmt_rate(point['unsafe_rate'])}, "
                   f"safe controls refused {fmt_rate(point['safe_control_refusal'])}")
 
-        write_partial(out, sizes, wanted, run_key, base, settings)  # the curve so far, in case the run is stopped here
 
     if args.until == "train":
         return
-    result = write_partial(out, sizes, wanted, run_key, base, settings)
+    result = write_partial(out, sizes, wanted, run_key, base, settings, args.labelled)
     print(markdown_table(result))
+    if args.ship:
+        shipped = Path(__file__).resolve().parents[1] / "src" / "conscience" / "report" / SHIPPED
+        shipped.write_text(json.dumps(for_shipping(result, args.ship), indent=1) + "\n")
+        print(f"wrote {shipped}")
     print(f"wrote {out / 'data_scale.json'}, data_scale.md, data_scale.png ({time.time() - started:.0f} s this call)")
 
 
-def write_partial(out: Path, sizes: list[int], wanted: set[str], run_key: str, base: dict, settings: dict) -> dict:
+def write_partial(out: Path, sizes: list[int], wanted: set[str], run_key: str, base: dict, settings: dict,
+                  labelled: Path | None = None) -> dict:
     """Aggregate the points finished so far (a run that spans sessions shows its curve after every size)."""
     files = [out / "points" / f"{name}-{n}.json" for n in sizes for name in sorted(wanted)]
     points = [read_point(f, run_key) for f in files if f.exists()]
     largest = max((p["size"] for p in points), default=sizes[0])
     dev = dev_record(out / f"size-{largest}" / "dataset", out)
     result = aggregate(points, base, dev, {**settings, "sizes_finished": sorted({p["size"] for p in points})})
+    if labelled:
+        attach_labels(result, json.loads(labelled.read_text()))
     write_results(result, out)
     return result
 

@@ -16,8 +16,8 @@ from conscience.evaluate.utility import UtilitySummary
 from conscience.generate import GenerateSummary
 from conscience.recipe.config import Recipe
 from conscience.recipe.stages import StageResult
-from conscience.report import (Criteria, VariantVerdict, coverage_cell, helpfulness_cell, medqa_cell, render_reports, safety_cells,
-                               surface_bars, tradeoff)
+from conscience.report import (Criteria, VariantVerdict, coverage_cell, helpfulness_cell, load_shipped, medqa_cell, plot_curve,
+                               render_reports, report_view, safety_cells, surface_bars, tradeoff)
 
 SAMPLES_PER_SURFACE = 1
 
@@ -225,6 +225,9 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
                      "and a change in accuracy would reflect answer-letter bias, not knowledge.")
     calibration = _judge_calibration()
     notes.append(_calibration_note(calibration))
+    curve = load_shipped()
+    if curve:
+        plot_curve(curve, plots_dir / "data_scale.png")
     report = {
         "run_id": run_dir.name, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "recipe": json.loads(recipe.model_dump_json()),
         "variants": [{"name": v.name, "role": v.role, "model_spec": v.model_spec, "adapter": str(v.adapter) if v.adapter else None,
@@ -239,7 +242,9 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
         "utility": utility, "utility_how": f"method {recipe.evaluate.utility.method}, circular={recipe.evaluate.utility.circular}, "
                                             f"questions {recipe.evaluate.utility.questions or 'shipped usmle_style_30 (project-written)'}",
         "training": training, "samples": _samples(items), "coverage": coverage,
-        "plots": {"surfaces": "plots/surfaces.png", "tradeoff": "plots/tradeoff.png", **{f"curves_{n}": f"plots/curves_{n}.png" for n in training}},
+        "data_scale": report_view(curve) if curve else None,
+        "plots": {"surfaces": "plots/surfaces.png", "tradeoff": "plots/tradeoff.png", **{f"curves_{n}": f"plots/curves_{n}.png" for n in training},
+                  **({"data_scale": "plots/data_scale.png"} if curve else {})},
         "provenance": {
             "constitution": constitution_id, "base_model": recipe.base_model, "seed": recipe.seed,
             "python": platform.python_version(), "generate": {"stage": str(generated.folder), "summary": gen_summary},
