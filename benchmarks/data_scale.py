@@ -206,6 +206,8 @@ def main() -> None:
     parser.add_argument("--ship", metavar="MEASURED", default=None,
                         help="also write the curve into the package (conscience/report/data/data_scale.json), which every run "
                              "report shows; MEASURED says where and when it was measured")
+    parser.add_argument("--aggregate-only", action="store_true",
+                        help="only re-aggregate the finished points (with --labelled, --ship): no generation, training or scoring")
     parser.add_argument("--until", choices=UNTIL, default="evaluate",
                         help="stop after this step: generate on one machine, train on another (a GPU), score on a third; "
                              "every step resumes from the stage caches the last one left")
@@ -258,6 +260,10 @@ def main() -> None:
         return
 
     base_file = out / "points" / "base.json"
+    if args.aggregate_only:
+        result = write_partial(out, sizes, wanted, run_key, read_point(base_file, run_key), settings, args.labelled)
+        print(markdown_table(result))
+        return ship(result, args.ship)
     if args.until == "train":
         pass
     elif not base_file.exists():
@@ -308,11 +314,16 @@ def main() -> None:
         return
     result = write_partial(out, sizes, wanted, run_key, base, settings, args.labelled)
     print(markdown_table(result))
-    if args.ship:
-        shipped = Path(__file__).resolve().parents[1] / "src" / "conscience" / "report" / SHIPPED
-        shipped.write_text(json.dumps(for_shipping(result, args.ship), indent=1) + "\n")
-        print(f"wrote {shipped}")
+    ship(result, args.ship)
     print(f"wrote {out / 'data_scale.json'}, data_scale.md, data_scale.png ({time.time() - started:.0f} s this call)")
+
+
+def ship(result: dict, measured: str | None) -> None:
+    """With --ship, write the curve into the package (every run report shows it)."""
+    if measured:
+        shipped = Path(__file__).resolve().parents[1] / "src" / "conscience" / "report" / SHIPPED
+        shipped.write_text(json.dumps(for_shipping(result, measured), indent=1) + "\n")
+        print(f"wrote {shipped}")
 
 
 def write_partial(out: Path, sizes: list[int], wanted: set[str], run_key: str, base: dict, settings: dict,

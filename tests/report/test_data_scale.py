@@ -42,6 +42,15 @@ def test_labelled_rates_sit_beside_the_judges_in_the_table_and_plot(curve, tmp_p
     assert data_scale.plot_curve(curve, tmp_path / "curve.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_point_judged_by_another_judge_says_which(curve):
+    curve["points"][1]["judge"] = {**curve["points"][1]["judge"], "name": "fake-judge-v2", "weights_sha256": "fedcba9876543210"}
+    table = data_scale.markdown_table(curve)
+    assert "| sft+dpo @ 1000 prompts (judge fake-judge-v2 (weights fedcba987654)) |" in table
+    assert "| sft+dpo @ 300 prompts |" in table
+    assert [r["model"] for r in data_scale.report_view(curve)["rows"]][1:] == [
+        "sft+dpo @ 300 prompts", "sft+dpo @ 1000 prompts (judge fake-judge-v2 (weights fedcba987654))"]
+
+
 def test_a_labelled_run_that_names_no_point_is_refused(curve):
     with pytest.raises(ValueError, match=r"\['sft@300'\] name no point"):
         data_scale.attach_labels(curve, [fake_labelled("sft@300", 0.3, 0.3, 0.7)])

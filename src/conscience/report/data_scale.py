@@ -46,6 +46,14 @@ def point_name(point: dict) -> str:
     return "base" if point.get("variant") == "base" else f"{point['variant']}@{point['size']}"
 
 
+def judged_by(point: dict, base: dict) -> str:
+    """A note for a point judged by another judge than the base's (a judge refit between sizes), else nothing:
+    the judge's rates of such points are not comparable with the base's; the labelled rates are."""
+    if judge_label(point["judge"]) == judge_label(base["judge"]):
+        return ""
+    return f" (judge {judge_label(point['judge'])})"
+
+
 def aggregate(points: list[dict], base: dict, dev: dict, settings: dict) -> dict:
     """The results file: the base, every point ordered by variant then pairs, and how they were made."""
     ordered = sorted(points, key=lambda p: (p["variant"], p["pairs"]))
@@ -106,7 +114,7 @@ def markdown_table(result: dict) -> str:
     for p in result["points"]:
         t = p["training"]
         too_long = max((s.get("train_pairs_too_long") or 0 for s in t["stages"]), default=0)
-        lines.append(f"| {p['variant']} @ {p['size']} prompts | {p['pairs']} ({p['train_pairs']} / {p['validation_pairs']}; "
+        lines.append(f"| {p['variant']} @ {p['size']} prompts{judged_by(p, base)} | {p['pairs']} ({p['train_pairs']} / {p['validation_pairs']}; "
                      f"{too_long}) | "
                      f"{p['unique_prompts']} | {fmt_rate(p['unsafe_rate'])} | {fmt_rate(p['safe_control_refusal'])} |"
                      f"{label_cells(p)} {t['stage_s']:.0f} ({t['train_runtime_s']:.0f}) |")
@@ -190,7 +198,7 @@ def report_view(result: dict) -> dict:
 
     settings, base = result["settings"], result["base"]
     rows = [row(base, f"base {base['model']}", "0")]
-    rows += [row(p, f"{p['variant']} @ {p['size']} prompts", str(p["pairs"])) for p in result["points"]]
+    rows += [row(p, f"{p['variant']} @ {p['size']} prompts{judged_by(p, base)}", str(p["pairs"])) for p in result["points"]]
     how = (f"Measured by benchmarks/data_scale.py ({result.get('measured', 'this run')}), not by this run: recipe "
            f"{settings.get('recipe_name')} (train stages {' -> '.join(settings.get('stages', []))}, profile {settings.get('profile')}); "
            f"dev split of {result['dev']['n_items']} Asclepius train items ({result['dev']['n_safe_controls']} safe controls), greedy, "
