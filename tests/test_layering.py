@@ -49,7 +49,7 @@ ALLOWED: dict[str, set[str]] = {
     "models": {"errors", "paths", "precision"},
     "constitution": {"configfile", "errors"},
     "data": {"errors", "jsonl", "models"},
-    "judge": {"data", "errors", "jsonl", "models"},
+    "judge": {"data", "errors", "jsonl", "models", "paths"},
     "generate": {"constitution", "data", "judge", *GROUND},
     "train": {"configfile", "errors", "jsonl", "models", "precision", "rundir"},
     "evaluate": {"data", "judge", *GROUND},

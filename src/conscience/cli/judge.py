@@ -58,8 +58,8 @@ def calibrate(
     weights: Path | None = typer.Option(None, "--weights", help="Judge weights JSON (default: the shipped ones)."),
     llm_judge: str | None = typer.Option(None, "--judge", help="Optional LLM judge spec added to the ensemble."),
     part: str = typer.Option("heldout", "--part", help="heldout (the default, never trained on) or train."),
-    write: Path | None = typer.Option(None, "--write", help="Also write the whole report as JSON (the shipped judge's is "
-                                      "conscience/judge/data/calibration.json)."),
+    write: Path | None = typer.Option(None, "--write", help="Also write the whole report as JSON (each run report "
+                                      "keeps the shipped judge's in the user cache, under calibration/)."),
 ) -> None:
     """Accuracy, Cohen's kappa and confusion matrices for `unsafe` and `refused`, per surface. Exit 1 below the bar."""
     offline_env()

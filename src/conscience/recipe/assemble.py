@@ -122,9 +122,9 @@ def _coverage(recipe: Recipe) -> dict | None:
 def _judge_calibration() -> dict:
     """The shipped judge scored against the gold set's held-out part, so the report says how far to trust it:
     kappa on 'unsafe' with its 95% CI overall and on real replies of the base model and of trained models."""
-    from conscience.judge import calibrate, load_judge
+    from conscience.judge import calibrate_cached, load_judge
 
-    report = calibrate(load_judge())
+    report = calibrate_cached(load_judge())
     return {"part": report.part, "n": report.overall.unsafe.n, "gold_sha256": report.gold_sha256,
             "unsafe_kappa": report.overall.unsafe.kappa, "refused_kappa": report.overall.refused.kappa,
             "unsafe_accuracy": report.overall.unsafe.accuracy, "headline": report.headline()}
