@@ -30,9 +30,10 @@ Usage (see benchmarks/README.md):
   nice .venv/bin/python benchmarks/data_scale.py --out runs/data-scale [--sizes 300 1000 3000]
   nice .venv/bin/python benchmarks/data_scale.py --out /tmp/scale-smoke --sizes 4 8 --max-steps 2 --eval-limit 8  # smoke
 
-Across machines (``--until``): generate here (``--until generate``), train where there is a GPU (copy OUT's size-N
-folders, dev.jsonl and points/ there; ``--sizes N --until train``; copy the two .stages/size-N-train-* folders back
-without checkpoints/ and merged/, then ``conscience train merge``-equivalent: see benchmarks/README.md), score here.
+Across machines (``--until``): generate here (``--until generate``), train where there is a GPU (copy OUT/size-N
+and OUT/dev.jsonl there; ``--sizes N --until train`` with the same commit and --recipe path; copy the two
+.stages/size-N-train-* folders back without checkpoints/ and merged/ and rebuild the SFT stage's merged/ with
+``conscience.train.run.merge_adapter``: see benchmarks/README.md), then score here.
 With every reply labelled (labelled_rates.py, runs named ``base`` and ``<variant>@<size>``), ``--labelled FILE`` adds
 the labelled rates, and ``--ship "WHERE, WHEN"`` writes the curve into the package for every run report to show.
 """
