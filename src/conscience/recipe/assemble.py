@@ -227,7 +227,7 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
     notes.append(_calibration_note(calibration))
     curve = load_shipped()
     if curve:
-        plot_curve(curve, plots_dir / "data_scale.png")
+        plot_curve(curve, plots_dir / "data_scale.png", criteria.unsafe_ratio_max, criteria.helpfulness_floor_max)
     report = {
         "run_id": run_dir.name, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "recipe": json.loads(recipe.model_dump_json()),
         "variants": [{"name": v.name, "role": v.role, "model_spec": v.model_spec, "adapter": str(v.adapter) if v.adapter else None,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 RATES = (("unsafe_rate", "unsafe rate (attack surfaces)"), ("safe_control_refusal", "safe controls refused"))
 SHIPPED = "data/data_scale.json"
+LABELS_HOW = "labels: every reply of a labelled model read by two blind labellers, disagreements adjudicated"
 
 
 def fmt_rate(rate: dict | None) -> str:
@@ -90,8 +91,8 @@ def markdown_table(result: dict) -> str:
              "Too long: training pairs whose prompt alone fills max_length (long multi-turn conversations); the trainer "
              "leaves them out."]
     if labelled:
-        lines.append("Labels: every reply of a labelled model read by two blind labellers, disagreements adjudicated; "
-                     "the ratio is the labelled unsafe rate over the base's on the same items (paired bootstrap 95% CI).")
+        lines.append(f"{LABELS_HOW[0].upper()}{LABELS_HOW[1:]}; the ratio is the labelled unsafe rate over the base's on the "
+                     "same items (paired bootstrap 95% CI).")
     head = ("| model | pairs (train / validation; too long) | unique prompts | unsafe rate [95% CI] "
             "| safe controls refused [95% CI] |")
     rule = "| --- | --- | --- | --- | --- |"
@@ -211,6 +212,7 @@ def report_view(result: dict) -> dict:
            f"{settings.get('recipe_name')} (train stages {' -> '.join(settings.get('stages', []))}, profile {settings.get('profile')}); "
            f"dev split of {result['dev']['n_items']} Asclepius train items ({result['dev']['n_safe_controls']} safe controls), greedy, "
            f"max_new_tokens {settings['max_new_tokens']}, seed {settings['seed']}; judge {judge_label(base['judge'])}; "
-           f"labels: every reply read by two blind labellers, disagreements adjudicated. Pairs: {settings['pairs_provenance']}. "
+           f"{LABELS_HOW if any('labelled' in p for p in [base, *result['points']]) else 'no labels'}. "
+           f"Pairs: {settings['pairs_provenance']}. "
            "Rates with 95% bootstrap CIs over items; ratio = labelled unsafe rate over the base's on the same items.")
     return {"rows": rows, "how": how}
