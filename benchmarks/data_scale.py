@@ -148,7 +148,8 @@ def dev_record(largest: Path, out: Path) -> dict:
             "near_duplicates": [{"dev_item": h.test_id, "pair": h.other, "cosine": round(h.similarity, 3)} for h in report.hits]}
 
 
-def train_chain(recipe, size_folder: Path, cache, code: dict) -> Iterator[tuple[tuple[str, ...], object, str]]:
+def train_chain(recipe, size_folder: Path, cache, code: dict,
+                later_eval_steps: int | None = None) -> Iterator[tuple[tuple[str, ...], object, str]]:
     """The recipe's stages on one size's pairs, each a cached stage, yielded as each finishes (chain, stage result,
     base spec): the caller scores a stage before the next one trains, so a run stopped during a long DPO stage
     still leaves the SFT point it measured."""
@@ -160,6 +161,8 @@ def train_chain(recipe, size_folder: Path, cache, code: dict) -> Iterator[tuple[
     for index, method in enumerate(sequence):
         chain = tuple(sequence[: index + 1])
         config = steps.train_config(recipe, method)
+        if later_eval_steps and index > 0:  # validation spacing of the later stages (the key holds the config)
+            config = config.model_copy(update={"eval_steps": later_eval_steps, "save_steps": later_eval_steps})
         precision = resolve_bf16(config.bf16)
         base_spec = steps.merged_spec(before.folder) if before else recipe.base_model
         merge = index < len(sequence) - 1
@@ -209,6 +212,10 @@ def main() -> None:
                              "report shows; MEASURED says where and when it was measured")
     parser.add_argument("--aggregate-only", action="store_true",
                         help="only re-aggregate the finished points (with --labelled, --ship): no generation, training or scoring")
+    parser.add_argument("--later-eval-steps", type=int, default=None, metavar="N",
+                        help="validate (and checkpoint) every N steps in the stages after the first (DPO after SFT) instead of "
+                             "the profile's eval_steps: a validation pass costs minutes on CPU, and a long DPO stage validated "
+                             "every 40 steps spends almost as long validating as training; the stage key and each point record it")
     parser.add_argument("--until", choices=UNTIL, default="evaluate",
                         help="stop after this step: generate on one machine, train on another (a GPU), score on a third; "
                              "every step resumes from the stage caches the last one left")
@@ -281,7 +288,7 @@ def main() -> None:
         if all(p.exists() for p in point_files.values()):
             print(f"size {n}: finished earlier, skipped")
             continue
-        trained = train_chain(recipe, out / f"size-{n}", cache, code)
+        trained = train_chain(recipe, out / f"size-{n}", cache, code, args.later_eval_steps)
         if args.until == "train":
             for chain, result, _ in trained:
                 print(f"size {n} {chain_name(chain)}: {'cached' if result.cached else 'trained'} in {result.folder} "
@@ -293,6 +300,7 @@ def main() -> None:
             training_so_far["stages"].append({
                 "method": chain[-1], "base": base_spec, "stage_s": result.seconds, "train_runtime_s": result.info.get("train_runtime_s"),
                 "global_step": result.info.get("global_step"), "train_pairs": result.info.get("train_pairs"),
+                "eval_steps": json.loads((result.folder / "INPUTS.json").read_text())["config"]["eval_steps"],
                 # pairs whose prompt alone fills max_length (long multi-turn conversations): the trainer leaves them out
                 "train_pairs_too_long": run["length_fit"]["train"]["dropped"], "precision": run["precision"],
                 "folder": str(result.folder)})

@@ -70,3 +70,39 @@ def test_a_point_without_safe_controls_is_shown_as_a_dash_and_left_off_that_pane
     result = harness.aggregate([point], FAKE_BASE, FAKE_DEV, FAKE_SETTINGS)
     assert "| 0.380 [0.300, 0.460] (n=192) | — |" in harness.markdown_table(result)
     assert harness.plot_curve(result, tmp_path / "curve.png").exists()
+
+
+class RecordingCache:
+    """Stands in for StageCache: records each stage's name and inputs instead of training (no model is loaded)."""
+
+    def __init__(self, root: Path):
+        self.root, self.calls = root, []
+
+    def run(self, name, inputs, work):
+        from conscience.recipe.stages import StageCache, StageResult
+
+        self.calls.append((name, inputs))
+        return StageResult(name, StageCache.key(name, inputs), self.root / name, True, 0.0, {})
+
+
+def test_later_eval_steps_respaces_validation_of_the_stages_after_the_first_only(harness, tmp_path):
+    """A long CPU DPO stage validated every 40 steps spent nearly as long validating as training; the option
+    changes the DPO stage's spacing (and so its key) but leaves the SFT stage's key, so a cached SFT is reused."""
+    from conscience.recipe import load_recipe
+    from conscience.recipe.stages import StageCache
+
+    recipe = load_recipe(Path(__file__).parents[1] / "src" / "conscience" / "recipe" / "scale.yaml")
+    (tmp_path / "size-8" / "dataset").mkdir(parents=True)
+    (tmp_path / "size-8" / "dataset" / "pairs.jsonl").write_text("{}\n")
+
+    def stages(later):
+        cache = RecordingCache(tmp_path / "stages")
+        list(harness.train_chain(recipe, tmp_path / "size-8", cache, {"source": "x"}, later))
+        return cache.calls
+
+    plain, respaced = stages(None), stages(160)
+    assert [name for name, _ in plain] == ["size-8-train-sft", "size-8-train-sft-dpo"]
+    assert plain[0] == respaced[0]  # the SFT stage: same inputs, same key
+    assert plain[1][1]["config"]["eval_steps"] == 40 and respaced[1][1]["config"]["eval_steps"] == 160
+    assert respaced[1][1]["config"]["save_steps"] == 160
+    assert StageCache.key(*plain[1]) != StageCache.key(*respaced[1])
