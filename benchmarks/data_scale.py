@@ -167,7 +167,7 @@ def train_chain(recipe, size_folder: Path, cache, code: dict,
         base_spec = steps.merged_spec(before.folder) if before else recipe.base_model
         merge = index < len(sequence) - 1
         inputs = {"pairs": file_hash(size_folder / "dataset"), "config": config.model_dump(mode="json"), "base": recipe.base_model,
-                  "after": before.key if before else None, "merge": merge, "bf16": precision.bf16, "code": code}
+                  "after": before.key if before else None, "merge": merge, "bf16": precision.bf16, "code": code["train"]}
         before = cache.run(f"{size_folder.name}-train-{'-'.join(chain)}", inputs,
                            lambda folder, c=config, p=precision, b=base_spec, m=merge:
                            steps.run_train_stage(c, size_folder, b, folder, p, merge=m))
@@ -181,7 +181,7 @@ def evaluate(recipe, spec: str, name: str, model_key: dict, pairs: Path, cache, 
     from conscience.recipe.stages import file_hash
 
     inputs = {"model": model_key, **recipe.evaluate.safety.model_dump(mode="json"), "dev": dev_hash,
-              "judge_weights": file_hash(default_weights_path()), "seed": recipe.seed, "code": code}
+              "judge_weights": file_hash(default_weights_path()), "seed": recipe.seed, "code": code["evaluate"]}
     result = cache.run(f"safety-{name}", inputs, lambda folder: steps.run_safety_stage(
         recipe, steps.load_variant_model(spec), folder, dev_pairs=pairs))
     return result.folder / "summary.json"
@@ -236,7 +236,8 @@ def main() -> None:
     out = args.out.resolve()
     (out / "points").mkdir(parents=True, exist_ok=True)
     config = steps.generate_config(recipe).model_copy(update={"size": sizes[-1]})
-    cache, code = StageCache(out / ".stages"), code_fingerprint()
+    # Each stage is keyed by the code it runs: editing the report or the guard leaves the cached training valid.
+    cache, code = StageCache(out / ".stages"), {p: code_fingerprint(stage=p) for p in ("train", "evaluate")}
     run_key = StageCache.key("data_scale", {"recipe": recipe.model_dump(mode="json"), "largest": sizes[-1]})
     chains = [tuple(recipe.train.sequence[: i + 1]) for i in range(len(recipe.train.sequence))]
     wanted = {chain_name(chains[-1]), *args.evaluate_stages}

@@ -97,7 +97,7 @@ def test_later_eval_steps_respaces_validation_of_the_stages_after_the_first_only
 
     def stages(later):
         cache = RecordingCache(tmp_path / "stages")
-        list(harness.train_chain(recipe, tmp_path / "size-8", cache, {"source": "x"}, later))
+        list(harness.train_chain(recipe, tmp_path / "size-8", cache, {"train": {"source": "x"}}, later))
         return cache.calls
 
     plain, respaced = stages(None), stages(160)

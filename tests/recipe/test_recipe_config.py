@@ -152,6 +152,49 @@ def test_a_source_change_changes_every_stage_key_and_recomputes_the_stage(tmp_pa
     assert recomputed.info == first.info  # same figures, from a fresh computation
 
 
+def test_a_stage_key_follows_its_own_package_and_imports_not_the_rest(tmp_path):
+    """Bug: every stage key hashed the whole package, so fixing a typo in the report (or shipping the data-scale
+    curve, which is package data) made hours of cached training run again."""
+    from conscience.recipe.stages import code_fingerprint, unit_closure
+
+    package = tmp_path / "conscience"
+    for folder in ("train", "models", "report", "report/data", "recipe"):
+        (package / folder).mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text("__version__ = '0'\n")
+    (package / "errors.py").write_text("class Oops(Exception): ...\n")
+    (package / "train" / "__init__.py").write_text("from conscience.models import load\n")
+    (package / "train" / "loop.py").write_text("def step():\n    from conscience.errors import Oops  # lazy: still counts\n")
+    (package / "models" / "__init__.py").write_text("def load(): ...\n")
+    (package / "report" / "__init__.py").write_text("from conscience.train import loop\n")
+    (package / "report" / "data" / "curve.json").write_text("{}\n")
+    (package / "recipe" / "steps.py").write_text("STEP = 1\n")
+    assert unit_closure(package, "train") == {"train", "models", "errors"}
+    train = code_fingerprint(package, stage="train")
+    assert train["packages"] == "errors,models,train"
+
+    (package / "report" / "__init__.py").write_text("from conscience.train import loop  # reworded\n")
+    (package / "report" / "data" / "curve.json").write_text('{"shipped": true}\n')
+    assert code_fingerprint(package, stage="train") == train  # the report is not training's code
+    assert code_fingerprint(package, stage="report")["packages"] == "errors,models,report,train"
+    for edit in (package / "errors.py", package / "models" / "__init__.py", package / "recipe" / "steps.py"):
+        before = code_fingerprint(package, stage="train")
+        edit.write_text(edit.read_text() + "# changed\n")
+        assert code_fingerprint(package, stage="train")["source"] != before["source"], edit
+    with pytest.raises(ValueError, match="not a part"):
+        code_fingerprint(package, stage="nowhere")
+
+
+def test_the_real_training_stage_does_not_hash_the_report_guard_or_cli():
+    from conscience.recipe.run import STAGE_PACKAGES
+    from conscience.recipe.stages import code_fingerprint
+
+    train = code_fingerprint(stage="train")["packages"].split(",")
+    assert "train" in train and "models" in train
+    assert not {"report", "guard", "cli", "judge", "evaluate", "recipe"} & set(train)
+    assert set(STAGE_PACKAGES.values()) == {"generate", "train", "evaluate"}
+    assert "judge" in code_fingerprint(stage="evaluate")["packages"].split(",")  # the judge scores the safety stage
+
+
 def test_report_assembly_fails_naming_a_missing_or_malformed_stage_summary(tmp_path):
     """Bug: a missing summary.json was read as {} and the report showed blanks instead of failing."""
     from conscience.evaluate.asclepius import SafetySummary

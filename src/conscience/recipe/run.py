@@ -112,6 +112,10 @@ def _train_variants(recipe: Recipe, generated: StageResult, stage, console=None)
     return variants
 
 
+# The package whose code (with everything it imports) each kind of stage runs; it keys the stage's cache.
+STAGE_PACKAGES = {"generate": "generate", "train": "train", "safety": "evaluate", "utility": "evaluate"}
+
+
 def run_recipe(recipe: Recipe, runs_root: Path = Path("runs"), console=None) -> Path:
     """Run the recipe end to end and return the run directory (``runs/latest`` points at it)."""
     from conscience.recipe import steps
@@ -125,13 +129,16 @@ def run_recipe(recipe: Recipe, runs_root: Path = Path("runs"), console=None) -> 
     plan = ["generate", *(f"train:{chain_name(c)}" for c in recipe.chains), *(f"safety:{v}" for v in recipe.variant_names),
             *(f"utility:{v}" for v in recipe.variant_names), "report"]
     bar = StageProgress(plan)
-    code = code_fingerprint()
+    code: dict[str, dict] = {}
 
     def stage(label: str, name: str, inputs: dict, work) -> StageResult:
         bar.start(label)
         if console:
             console.log(f"stage {label}: starting")
-        result = cache.run(name, {**inputs, "code": code}, work)
+        # Each stage is keyed by the code it runs (its package and what that imports), not the whole package.
+        package = STAGE_PACKAGES[label.split(":")[0]]
+        code.setdefault(package, code_fingerprint(stage=package))
+        result = cache.run(name, {**inputs, "code": code[package]}, work)
         link = run_dir / "stages" / label.replace(":", "-")
         link.symlink_to(os.path.relpath(result.folder, link.parent))
         if console:

@@ -7,6 +7,7 @@ downstream, whose inputs include upstream hashes). A stage that was interrupted 
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import time
@@ -34,17 +35,33 @@ BUNDLED_DATA_SUFFIXES = (".yaml", ".jsonl", ".json", ".md", ".html", ".css", ".j
 SOURCE_SUFFIXES = (".py",)
 
 
-def package_hash(suffixes: tuple[str, ...], root: Path | None = None) -> str:
-    """Content hash of every file with one of ``suffixes`` inside the installed ``conscience`` package (or ``root``)."""
+def _package_root(root: Path | None) -> Path:
     if root is None:
         import conscience
 
         root = Path(conscience.__file__).parent
+    return root
+
+
+def _hash_files(files, root: Path) -> str:
     digest = hashlib.sha256()
-    for file in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in suffixes and "__pycache__" not in p.parts):
+    for file in sorted(files):
         digest.update(str(file.relative_to(root)).encode())
         digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _files(root: Path, suffixes: tuple[str, ...], under: Path | None = None) -> list[Path]:
+    base = under if under is not None else root
+    if base.is_file():
+        return [base] if base.suffix in suffixes else []
+    return [p for p in base.rglob("*") if p.is_file() and p.suffix in suffixes and "__pycache__" not in p.parts]
+
+
+def package_hash(suffixes: tuple[str, ...], root: Path | None = None) -> str:
+    """Content hash of every file with one of ``suffixes`` inside the installed ``conscience`` package (or ``root``)."""
+    root = _package_root(root)
+    return _hash_files(_files(root, suffixes), root)
 
 
 def bundled_data_hash(root: Path | None = None) -> str:
@@ -57,15 +74,68 @@ def source_hash(root: Path | None = None) -> str:
     return package_hash(SOURCE_SUFFIXES, root)
 
 
-def code_fingerprint(root: Path | None = None) -> dict[str, str]:
-    """What every stage key carries besides its inputs: the version, the bundled data and the source itself.
+def _unit_path(root: Path, unit: str) -> Path | None:
+    """The folder or module file of a top-level part of the package (``train``, ``errors``), if it exists."""
+    for path in (root / unit, root / f"{unit}.py"):
+        if path.exists():
+            return path
+    return None
+
+
+def imported_units(root: Path, unit: str) -> set[str]:
+    """Top-level parts of the package that ``unit`` imports anywhere (a lazy import inside a function counts)."""
+    found: set[str] = set()
+    path = _unit_path(root, unit)
+    for file in _files(root, SOURCE_SUFFIXES, path) if path else []:
+        for node in ast.walk(ast.parse(file.read_text(), filename=str(file))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + ([f"{node.module}.{a.name}" for a in node.names] if node.module == "conscience" else [])
+            else:
+                continue
+            found |= {n.split(".")[1] for n in names if n.startswith("conscience.") and _unit_path(root, n.split(".")[1])}
+    return found - {unit}
+
+
+def unit_closure(root: Path, unit: str) -> set[str]:
+    """``unit`` and every part of the package it reaches through imports."""
+    seen, todo = set(), [unit]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo += sorted(imported_units(root, current) - seen)
+    return seen
+
+
+# The recipe's glue around every stage: how a stage's library call is made and cached.
+STAGE_GLUE = ("__init__.py", "recipe/steps.py", "recipe/stages.py")
+
+
+def code_fingerprint(root: Path | None = None, stage: str | None = None) -> dict[str, str]:
+    """What a stage key carries besides its inputs: the version, and the code and bundled data it runs on.
 
     ``__version__`` alone has said 0.1.0 since the first commit, so a fixed bug or a changed data file would
-    replay a stale stage; hashing the package's ``.py`` files and data files makes any code or data change
-    recompute the stages (the cost of a false "changed" is a re-run, of a false "same" a wrong figure)."""
+    replay a stale stage; hashing source and data files makes a change recompute the stages (the cost of a false
+    "changed" is a re-run, of a false "same" a wrong figure). With ``stage`` (a top-level package such as
+    ``train``), only that package, every package it imports (transitively, lazy imports included) and the
+    recipe's glue count, so editing the report or the guard no longer throws away hours of cached training;
+    without it, the whole package counts."""
     from conscience import __version__
 
-    return {"conscience": __version__, "bundled_data": bundled_data_hash(root), "source": source_hash(root)}
+    root = _package_root(root)
+    if stage is None:
+        return {"conscience": __version__, "bundled_data": bundled_data_hash(root), "source": source_hash(root)}
+    if _unit_path(root, stage) is None:
+        raise ValueError(f"{stage!r} is not a part of the package at {root}")
+    units = sorted(unit_closure(root, stage))
+    paths = [p for p in (_unit_path(root, u) for u in units) if p is not None]
+    glue = [root / g for g in STAGE_GLUE if (root / g).exists()]
+    source = {f for p in [*paths, *glue] for f in _files(root, SOURCE_SUFFIXES, p)}
+    data = {f for p in paths for f in _files(root, BUNDLED_DATA_SUFFIXES, p)}
+    return {"conscience": __version__, "stage": stage, "packages": ",".join(units),
+            "bundled_data": _hash_files(data, root), "source": _hash_files(source, root)}
 
 
 @dataclass
