@@ -176,3 +176,35 @@ def test_redraft_is_a_policy_switch_on_in_the_shipped_policy(cascade, shipped_po
     [reply] = Guard(None, drafter, policy=policy, cascade=cascade).respond([conversation(BENIGN)], PARAMS)
     assert reply.text == DECLINING_DRAFT and reply.oversight.action == "pass" and drafter.calls == 1
     assert "/redraft" in shipped_policy.describe() and "/redraft" not in policy.describe()
+
+
+def redrafting_uncertain(on: bool = True) -> GuardPolicy:
+    policy = everything_uncertain()
+    return policy.model_copy(update={"cascade": policy.cascade.model_copy(update={"redraft_uncertain": on})})
+
+
+def test_uncertain_declining_draft_is_redrafted_and_served_when_the_output_classifier_passes_it(cascade):
+    drafter = FakeChatModel([DECLINING_DRAFT, SAFE_DRAFT])
+    [reply] = Guard(None, drafter, policy=redrafting_uncertain(), cascade=cascade).respond([conversation(BENIGN)], PARAMS)
+    assert reply.oversight.screen.route == "uncertain" and drafter.calls == 2
+    assert reply.text == SAFE_DRAFT and reply.draft == DECLINING_DRAFT and reply.oversight.action == "redrafted"
+    signals = reply.oversight.screen.signals
+    assert signals["redraft_output_unsafe"] < redrafting_uncertain().cascade.output_above
+    system = drafter.seen[-1][0]
+    assert system["role"] == "system" and "refuses only what is actually harmful" in system["content"]
+    assert "This question is a benign" not in system["content"]  # the request was not judged benign on this route
+    assert "/redraft-uncertain" in redrafting_uncertain().describe()
+
+
+def test_uncertain_redraft_that_the_output_classifier_flags_keeps_the_declining_draft(cascade):
+    drafter = FakeChatModel([DECLINING_DRAFT, UNSAFE_DRAFT])
+    [reply] = Guard(None, drafter, policy=redrafting_uncertain(), cascade=cascade).respond([conversation(BENIGN)], PARAMS)
+    assert reply.oversight.screen.signals["output_unsafe"] < redrafting_uncertain().cascade.output_above  # first draft served
+    assert reply.oversight.screen.signals["redraft_output_unsafe"] >= redrafting_uncertain().cascade.output_above
+    assert reply.text == DECLINING_DRAFT and reply.oversight.redrafted and reply.oversight.action == "pass"
+
+
+def test_uncertain_redraft_is_off_unless_the_policy_says_so(cascade):
+    drafter = FakeChatModel([DECLINING_DRAFT, SAFE_DRAFT])
+    [reply] = Guard(None, drafter, policy=redrafting_uncertain(False), cascade=cascade).respond([conversation(BENIGN)], PARAMS)
+    assert reply.text == DECLINING_DRAFT and drafter.calls == 1 and not reply.oversight.redrafted

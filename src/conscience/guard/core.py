@@ -130,6 +130,8 @@ class Guard:
             if p_unsafe >= thresholds.output_above:
                 screen.reasons.append(f"output P(unsafe) {p_unsafe:.2f} >= {thresholds.output_above}")
                 escalated.append(i)
+        if thresholds.redraft_uncertain:
+            self._redraft_uncertain(conversations, replies, [i for i in uncertain if i not in escalated], params)  # type: ignore[arg-type]
         use_critic = thresholds.escalate == "critic" or (thresholds.escalate == "auto" and self.critic is not self.drafter)
         to_refuse = [i for i, r in enumerate(routes) if r.route == "block"] + ([] if use_critic else escalated)
         alternatives = self.cascade.safer_alternatives([conversations[i] for i in to_refuse])
@@ -157,6 +159,30 @@ class Guard:
             reply.oversight.redrafted = True
             reply.completion_tokens += completion.completion_tokens
             if completion.text.strip() and not looks_like_refusal(completion.text):
+                reply.text, reply.finish_reason = completion.text, completion.finish_reason
+                reply.oversight.action = "redrafted"
+
+    def _redraft_uncertain(self, conversations: list[list[Message]], replies: list[GuardedReply], served: list[int],
+                           params: GenerationParams) -> None:
+        """Draft again, under ``calibrated_refusal``, the uncertain requests whose draft declined although the
+        output classifier let it through; serve the new draft only where it answers and the output classifier lets
+        it through too (the request was not judged benign, so the second draft is checked like the first)."""
+        assert self.cascade is not None
+        declined = [i for i in served if looks_like_refusal(replies[i].text)]
+        if not declined:
+            return
+        principle = self.constitution.principle("calibrated_refusal")
+        system = ("You are a clinical information assistant. " + principle.text.strip() +
+                  " Answer the part of the question that can safely be answered, and say when to see a clinician.")
+        completions = self.drafter.generate([with_system(conversations[i], system) for i in declined], params)
+        scores = self.cascade.check_drafts([conversations[i] for i in declined], [c.text for c in completions])
+        for i, completion, p_unsafe in zip(declined, completions, scores):
+            reply = replies[i]
+            reply.oversight.redrafted = True
+            reply.completion_tokens += completion.completion_tokens
+            reply.oversight.screen.signals["redraft_output_unsafe"] = round(p_unsafe, 4)
+            answers = completion.text.strip() and not looks_like_refusal(completion.text)
+            if answers and p_unsafe < self.policy.cascade.output_above:
                 reply.text, reply.finish_reason = completion.text, completion.finish_reason
                 reply.oversight.action = "redrafted"
 

@@ -40,6 +40,11 @@ class CascadeThresholds(BaseModel):
       in six); the input classifier has already judged the request benign, so declining it helps no one.
       On the 64 safe controls of the Asclepius train split (greedy, 128 tokens) the shipped cascade refused
       0.156 of them without it and 0.078 with it (``benchmarks/guard.py --benchmark ... --split train``).
+    - ``redraft_uncertain``: the same for an *uncertain* request whose draft declines and which the output
+      classifier let through: it is drafted once more under ``calibrated_refusal`` (answer what can safely be
+      answered), and the new draft is served only if it answers and the output classifier also lets *it*
+      through; otherwise the first draft stays. Most safe controls the guard still refused were the drafter's
+      own refusals on this route, where nothing redrafted them.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -49,6 +54,7 @@ class CascadeThresholds(BaseModel):
     output_above: float = Field(0.5, ge=0.0, le=1.0)
     escalate: Literal["auto", "critic", "refuse"] = "auto"
     redraft_refusals: bool = True
+    redraft_uncertain: bool = False
 
 
 class GuardPolicy(BaseModel):
@@ -86,7 +92,7 @@ class GuardPolicy(BaseModel):
         if self.critique == "cascade":
             c = self.cascade
             return (f"cascade/pass<{c.pass_below}/block>={c.block_above}/out>={c.output_above}/{c.escalate}"
-                    + ("/redraft" if c.redraft_refusals else ""))
+                    + ("/redraft" if c.redraft_refusals else "") + ("/redraft-uncertain" if c.redraft_uncertain else ""))
         extra = "+refuse_on_screen" if self.refuse_on_screen else ""
         return f"{self.critique}/{self.on_issue}/r{self.max_rounds}{extra}"
 
