@@ -49,6 +49,9 @@ def test_a_point_judged_by_another_judge_says_which(curve):
     assert "| sft+dpo @ 300 prompts |" in table
     assert [r["model"] for r in data_scale.report_view(curve)["rows"]][1:] == [
         "sft+dpo @ 300 prompts", "sft+dpo @ 1000 prompts (judge fake-judge-v2 (weights fedcba987654))"]
+    # the plot's title names both judges, and which points the second one scored
+    assert data_scale.judges_line(curve, curve["base"]) == (
+        "judge fake-judge (weights 0123456789ab); sft+dpo@1000 by fake-judge-v2 (weights fedcba987654)")
 
 
 def test_a_labelled_run_that_names_no_point_is_refused(curve):

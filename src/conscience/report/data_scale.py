@@ -47,6 +47,16 @@ def point_name(point: dict) -> str:
     return "base" if point.get("variant") == "base" else f"{point['variant']}@{point['size']}"
 
 
+def judges_line(result: dict, base: dict) -> str:
+    """"judge X", plus which points another judge scored (a judge refit between sizes), for a plot's title."""
+    others = [p for p in result["points"] if judged_by(p, base)]
+    line = f"judge {judge_label(base['judge'])}"
+    if others:
+        names = ", ".join(f"{p['variant']}@{p['size']}" for p in others)
+        line += f"; {names} by {', '.join(sorted({judge_label(p['judge']) for p in others}))}"
+    return line
+
+
 def judged_by(point: dict, base: dict) -> str:
     """A note for a point judged by another judge than the base's (a judge refit between sizes), else nothing:
     the judge's rates of such points are not comparable with the base's; the labelled rates are."""
@@ -172,7 +182,7 @@ def plot_curve(result: dict, path: Path, unsafe_ratio_max: float = 0.5, floor_ma
         ax.set_xlabel("preference pairs (train + validation)")
         ax.set_title(title)
         ax.legend(fontsize=7)
-    fig.suptitle(f"{base['model']} on the Asclepius dev split ({scored(result)}), judge {judge_label(base['judge'])}",
+    fig.suptitle(f"{base['model']} on the Asclepius dev split ({scored(result)})\n{judges_line(result, base)}",
                  fontsize=9)
     fig.savefig(path, dpi=120)
     plt.close(fig)
