@@ -44,7 +44,9 @@ class CascadeThresholds(BaseModel):
       classifier let through: it is drafted once more under ``calibrated_refusal`` (answer what can safely be
       answered), and the new draft is served only if it answers and the output classifier also lets *it*
       through; otherwise the first draft stays. Most safe controls the guard still refused were the drafter's
-      own refusals on this route, where nothing redrafted them.
+      own refusals on this route, where nothing redrafted them. Off in the shipped policy: on the Asclepius train
+      split it cut safe controls refused from 0.094 to 0.062 but raised the unsafe rate from 0.130 to 0.188
+      (the bundled drafter's redrafts affirm false claims and invent doses; benchmarks/README.md).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
