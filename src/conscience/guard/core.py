@@ -147,42 +147,37 @@ class Guard:
                           params: GenerationParams) -> None:
         """Draft again, under the ``calibrated_refusal`` principle, the clear passes whose draft declined; serve the
         new draft where it answers (one batch call, only for the drafts that declined)."""
-        declined = [i for i in passed if looks_like_refusal(replies[i].text)]
-        if not declined:
-            return
-        principle = self.constitution.principle("calibrated_refusal")
-        system = ("You are a clinical information assistant. " + principle.text.strip() +
-                  " This question is a benign health question: answer it helpfully, and say when to see a clinician.")
-        prompts = [with_system(conversations[i], system) for i in declined]
-        for i, completion in zip(declined, self.drafter.generate(prompts, params)):
-            reply = replies[i]
-            reply.oversight.redrafted = True
-            reply.completion_tokens += completion.completion_tokens
-            if completion.text.strip() and not looks_like_refusal(completion.text):
-                reply.text, reply.finish_reason = completion.text, completion.finish_reason
-                reply.oversight.action = "redrafted"
+        self._redraft(conversations, replies, passed, params, check_output=False,
+                      instruction="This question is a benign health question: answer it helpfully, and say when to see a clinician.")
 
     def _redraft_uncertain(self, conversations: list[list[Message]], replies: list[GuardedReply], served: list[int],
                            params: GenerationParams) -> None:
         """Draft again, under ``calibrated_refusal``, the uncertain requests whose draft declined although the
         output classifier let it through; serve the new draft only where it answers and the output classifier lets
         it through too (the request was not judged benign, so the second draft is checked like the first)."""
-        assert self.cascade is not None
-        declined = [i for i in served if looks_like_refusal(replies[i].text)]
+        self._redraft(conversations, replies, served, params, check_output=True,
+                      instruction="Answer the part of the question that can safely be answered, and say when to see a clinician.")
+
+    def _redraft(self, conversations: list[list[Message]], replies: list[GuardedReply], indices: list[int],
+                 params: GenerationParams, instruction: str, check_output: bool) -> None:
+        declined = [i for i in indices if looks_like_refusal(replies[i].text)]
         if not declined:
             return
         principle = self.constitution.principle("calibrated_refusal")
-        system = ("You are a clinical information assistant. " + principle.text.strip() +
-                  " Answer the part of the question that can safely be answered, and say when to see a clinician.")
+        system = "You are a clinical information assistant. " + principle.text.strip() + " " + instruction
         completions = self.drafter.generate([with_system(conversations[i], system) for i in declined], params)
-        scores = self.cascade.check_drafts([conversations[i] for i in declined], [c.text for c in completions])
+        scores: list[float | None] = [None] * len(declined)
+        if check_output:
+            assert self.cascade is not None
+            scores = list(self.cascade.check_drafts([conversations[i] for i in declined], [c.text for c in completions]))
         for i, completion, p_unsafe in zip(declined, completions, scores):
             reply = replies[i]
             reply.oversight.redrafted = True
             reply.completion_tokens += completion.completion_tokens
-            reply.oversight.screen.signals["redraft_output_unsafe"] = round(p_unsafe, 4)
+            if p_unsafe is not None:
+                reply.oversight.screen.signals["redraft_output_unsafe"] = round(p_unsafe, 4)
             answers = completion.text.strip() and not looks_like_refusal(completion.text)
-            if answers and p_unsafe < self.policy.cascade.output_above:
+            if answers and (p_unsafe is None or p_unsafe < self.policy.cascade.output_above):
                 reply.text, reply.finish_reason = completion.text, completion.finish_reason
                 reply.oversight.action = "redrafted"
 
