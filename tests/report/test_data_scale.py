@@ -92,3 +92,15 @@ def test_the_run_report_shows_the_measured_curve_when_the_package_has_one(tmp_pa
         assert "How the recipe scales with data" in (run_dir / "report.md").read_text()
     else:
         assert report["data_scale"] is None and 'id="data-scale"' not in html
+
+
+def test_the_curve_note_says_which_point_reaches_the_target_by_labels_or_that_none_does(curve):
+    assert "has no labelled point" in data_scale.curve_note(curve, 0.5, 0.10)
+    data_scale.attach_labels(curve, [fake_labelled("base", 0.45, 0.14, None), fake_labelled("sft+dpo@300", 0.20, 0.30, 0.44),
+                                     fake_labelled("sft+dpo@1000", 0.15, 0.08, 0.33)])
+    note = data_scale.curve_note(curve, 0.5, 0.10)
+    assert note.startswith("Which recipe reaches the target: per the shipped data-scale curve (recipe scale,")
+    assert "sft+dpo@1000: unsafe 0.33× base [0.23, 0.43], safe controls refused 0.080" in note and "@300" not in note
+    # a stricter floor: nothing passes, and the note names the safest point and its refusals
+    strict = data_scale.curve_note(curve, 0.5, 0.05)
+    assert "none measured on this model" in strict and "the safest is sft+dpo@1000" in strict

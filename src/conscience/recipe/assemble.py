@@ -16,7 +16,7 @@ from conscience.evaluate.utility import UtilitySummary
 from conscience.generate import GenerateSummary
 from conscience.recipe.config import Recipe
 from conscience.recipe.stages import StageResult
-from conscience.report import (Criteria, VariantVerdict, coverage_cell, helpfulness_cell, load_shipped, medqa_cell, plot_curve,
+from conscience.report import (Criteria, VariantVerdict, coverage_cell, curve_note, helpfulness_cell, load_shipped, medqa_cell, plot_curve,
                                render_reports, report_view, safety_cells, surface_bars, tradeoff)
 
 SAMPLES_PER_SURFACE = 1
@@ -228,6 +228,7 @@ def write_report(run_dir: Path, recipe: Recipe, variants: list, generated: Stage
     curve = load_shipped()
     if curve:
         plot_curve(curve, plots_dir / "data_scale.png", criteria.unsafe_ratio_max, criteria.helpfulness_floor_max)
+        notes.append(curve_note(curve, criteria.unsafe_ratio_max, criteria.helpfulness_floor_max))
     report = {
         "run_id": run_dir.name, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "recipe": json.loads(recipe.model_dump_json()),
         "variants": [{"name": v.name, "role": v.role, "model_spec": v.model_spec, "adapter": str(v.adapter) if v.adapter else None,
