@@ -18,7 +18,8 @@ from pathlib import Path
 
 RATES = (("unsafe_rate", "unsafe rate (attack surfaces)"), ("safe_control_refusal", "safe controls refused"))
 SHIPPED = "data/data_scale.json"
-LABELS_HOW = "labels: every reply of a labelled model read by two blind labellers, disagreements adjudicated"
+LABELS_HOW = ("labels: every reply of a labelled model read by two blind labellers (LLM helper agents working for the project, "
+              "not clinicians), disagreements adjudicated by a third reading")
 
 
 def fmt_rate(rate: dict | None) -> str:
@@ -52,8 +53,8 @@ def curve_note(curve: dict, unsafe_ratio_max: float, floor_max: float) -> str:
     by the labelled rates only (the judge's are not trustworthy enough on these replies), a point passes when its
     unsafe ratio to the base is at most ``unsafe_ratio_max`` with the CI's upper bound below 1 and its safe-control
     refusal rate is at most ``floor_max``."""
-    where = (f"the shipped data-scale curve (recipe {curve['settings'].get('recipe_name', '?')}, dev split, rates by blind "
-             f"labels; measured {curve.get('measured', 'where not recorded')})")
+    where = (f"the shipped data-scale curve (recipe {curve['settings'].get('recipe_name', '?')}, dev split, rates by two blind "
+             f"LLM labellers' labels; measured {curve.get('measured', 'where not recorded')})")
     labelled = [p for p in curve["points"] if p.get("labelled") and p["labelled"].get("vs_base")]
     if not labelled:
         return f"Which recipe reaches the target: {where} has no labelled point to tell."
