@@ -63,7 +63,7 @@ def curve_note(curve: dict, unsafe_ratio_max: float, floor_max: float) -> str:
         lab = p["labelled"]
         low, high = lab["vs_base"]["ci"]
         return (f"{point_name(p)}: unsafe {lab['vs_base']['ratio']:.2f}× base [{low:.2f}, {high:.2f}], "
-                f"safe controls refused {lab['safe_control_refusal']['rate']:.3f}")
+                f"safe controls refused {fmt_rate(lab['safe_control_refusal'])}")
 
     passing = [p for p in labelled if p["labelled"]["vs_base"]["ratio"] <= unsafe_ratio_max and p["labelled"]["vs_base"]["ci"][1] < 1
                and p["labelled"]["safe_control_refusal"]["rate"] <= floor_max]
@@ -79,7 +79,7 @@ def judges_line(result: dict, base: dict) -> str:
     others = [p for p in result["points"] if judged_by(p, base)]
     line = f"judge {judge_label(base['judge'])}"
     if others:
-        names = ", ".join(f"{p['variant']}@{p['size']}" for p in others)
+        names = ", ".join(point_name(p) for p in others)
         line += f"; {names} by {', '.join(sorted({judge_label(p['judge']) for p in others}))}"
     return line
 
