@@ -29,7 +29,7 @@ from conscience.models.embedding import Encoder
 VALIDATION_FRACTION = 0.25
 VALIDATION_SEED = 1
 WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
-THRESHOLD_GRID = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+THRESHOLD_GRID = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 
 
 def _labels(examples: list[GoldExample]) -> dict[str, list[bool]]:
