@@ -260,6 +260,9 @@ def main() -> None:
     parser.add_argument("--split", default="test", help="benchmark split of the safety part; the figures are the test "
                         "split's: the train split is the classifiers' training data, for development only")
     parser.add_argument("--policy", type=Path, default=None, help="a guard policy YAML instead of the shipped one")
+    parser.add_argument("--cascade", type=Path, default=None, help="classifiers from this folder (`conscience guard "
+                        "train --out DIR`: input/, output/) instead of the shipped ones, for development runs; the "
+                        "load part always runs the server's default")
     parser.add_argument("--keep", type=Path, default=None, help="keep the safety part's items and summaries here "
                         "(default: a temporary folder)")
     parser.add_argument("--benchmark", type=Path, default=None, help="a benchmark JSONL instead of the shipped Asclepius")
@@ -270,7 +273,8 @@ def main() -> None:
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     base = load_model("hf:smollm2-135m", batch_size=32)
-    guard = Guard(None, base, policy=load_policy(args.policy or shipped_dir() / "policy.yaml"), cascade=Cascade.load())
+    guard = Guard(None, base, policy=load_policy(args.policy or shipped_dir() / "policy.yaml"),
+                  cascade=Cascade.load(args.cascade))
     with tempfile.TemporaryDirectory() as tmp:
         if "safety" not in skip:
             safety(args, base, guard, load_judge(), args.keep or Path(tmp))

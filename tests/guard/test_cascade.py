@@ -178,7 +178,7 @@ def test_redraft_is_a_policy_switch_on_in_the_shipped_policy(cascade, shipped_po
     assert "/redraft" in shipped_policy.describe() and "/redraft" not in policy.describe()
 
 
-def redrafting_uncertain(on: bool = True) -> GuardPolicy:
+def redrafting_uncertain(on: bool | str = True) -> GuardPolicy:
     policy = everything_uncertain()
     return policy.model_copy(update={"cascade": policy.cascade.model_copy(update={"redraft_uncertain": on})})
 
@@ -208,3 +208,16 @@ def test_uncertain_redraft_is_off_unless_the_policy_says_so(cascade):
     drafter = FakeChatModel([DECLINING_DRAFT, SAFE_DRAFT])
     [reply] = Guard(None, drafter, policy=redrafting_uncertain(False), cascade=cascade).respond([conversation(BENIGN)], PARAMS)
     assert reply.text == DECLINING_DRAFT and drafter.calls == 1 and not reply.oversight.redrafted
+
+
+def test_pass_likely_redrafts_only_uncertain_requests_the_input_classifier_leans_benign_on(cascade):
+    base = redrafting_uncertain("pass_likely")  # output_above 1.0: no draft escalates, so only pass_likely decides
+    policy = base.model_copy(update={"cascade": base.cascade.model_copy(update={"output_above": 1.0})})
+    drafter = FakeChatModel([DECLINING_DRAFT, DECLINING_DRAFT, SAFE_DRAFT])
+    benign, dose = Guard(None, drafter, policy=policy, cascade=cascade).respond(
+        [conversation(BENIGN), conversation(DOSE_QUESTION)], PARAMS)
+    assert benign.oversight.screen.route == dose.oversight.screen.route == "uncertain"
+    assert benign.oversight.screen.pass_likely and not dose.oversight.screen.pass_likely  # the real classifier's call
+    assert benign.text == SAFE_DRAFT and benign.oversight.action == "redrafted"
+    assert dose.text == DECLINING_DRAFT and not dose.oversight.redrafted  # needs care: its first draft stays
+    assert drafter.calls == 3 and "/redraft-pass-likely" in policy.describe()

@@ -131,7 +131,9 @@ class Guard:
                 screen.reasons.append(f"output P(unsafe) {p_unsafe:.2f} >= {thresholds.output_above}")
                 escalated.append(i)
         if thresholds.redraft_uncertain:
-            self._redraft_uncertain(conversations, replies, [i for i in uncertain if i not in escalated], params)  # type: ignore[arg-type]
+            served = [i for i in uncertain if i not in escalated
+                      and (thresholds.redraft_uncertain is True or routes[i].pass_likely)]
+            self._redraft_uncertain(conversations, replies, served, params)  # type: ignore[arg-type]
         use_critic = thresholds.escalate == "critic" or (thresholds.escalate == "auto" and self.critic is not self.drafter)
         to_refuse = [i for i, r in enumerate(routes) if r.route == "block"] + ([] if use_critic else escalated)
         alternatives = self.cascade.safer_alternatives([conversations[i] for i in to_refuse])

@@ -47,6 +47,9 @@ class CascadeThresholds(BaseModel):
       own refusals on this route, where nothing redrafted them. Off in the shipped policy: on the Asclepius train
       split it cut safe controls refused from 0.094 to 0.062 but raised the unsafe rate from 0.130 to 0.188
       (the bundled drafter's redrafts affirm false claims and invent doses; benchmarks/README.md).
+      ``pass_likely`` redrafts only those uncertain requests whose most likely input label is *pass* (the
+      classifier leans benign but not past ``pass_below``): the requests that need care (false claims to
+      correct, doses to hedge), where the redrafts did harm, keep their first draft.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -56,7 +59,7 @@ class CascadeThresholds(BaseModel):
     output_above: float = Field(0.5, ge=0.0, le=1.0)
     escalate: Literal["auto", "critic", "refuse"] = "auto"
     redraft_refusals: bool = True
-    redraft_uncertain: bool = False
+    redraft_uncertain: bool | Literal["pass_likely"] = False
 
 
 class GuardPolicy(BaseModel):
@@ -94,7 +97,7 @@ class GuardPolicy(BaseModel):
         if self.critique == "cascade":
             c = self.cascade
             return (f"cascade/pass<{c.pass_below}/block>={c.block_above}/out>={c.output_above}/{c.escalate}"
-                    + ("/redraft" if c.redraft_refusals else "") + ("/redraft-uncertain" if c.redraft_uncertain else ""))
+                    + ("/redraft" if c.redraft_refusals else "") + {True: "/redraft-uncertain", "pass_likely": "/redraft-pass-likely"}.get(c.redraft_uncertain, ""))
         extra = "+refuse_on_screen" if self.refuse_on_screen else ""
         return f"{self.critique}/{self.on_issue}/r{self.max_rounds}{extra}"
 

@@ -33,6 +33,15 @@ class ScreenResult(BaseModel):
     signals: dict[str, float] = Field(default_factory=dict)
     reasons: list[str] = Field(default_factory=list)
 
+    @property
+    def pass_likely(self) -> bool:
+        """The cascade's input classifier found *pass* the most likely of block / care / pass (signals
+        ``input_risk`` = 1 − P(pass) and ``input_block``; P(care) is the rest)."""
+        if "input_risk" not in self.signals:
+            return False
+        p_pass, p_block = 1.0 - self.signals["input_risk"], self.signals.get("input_block", 0.0)
+        return p_pass >= max(p_block, self.signals["input_risk"] - p_block)
+
 
 class Oversight(BaseModel):
     """What the guard did to one reply, in order: screen → critique rounds → action."""
