@@ -64,3 +64,14 @@ def test_refit_from_a_small_data_folder_serves_and_resumes(tmp_path, monkeypatch
     assert again.exit_code == 0, again.output
     assert fitted[2:] == [["safe", "unsafe"]]  # the input classifier was kept, only the output one refitted
     assert Cascade.load(out).output_classifier.labels == ["safe", "unsafe"]
+
+    kept = tmp_path / "kept"  # refit the input classifier only, keeping this output classifier and its threshold
+    third = CliRunner().invoke(app, ["guard", "train", "--data", str(data), "--out", str(kept), "--input-epochs", "1",
+                                     "--no-with-benchmark", "--output-from", str(out)])
+    assert third.exit_code == 0, third.output
+    assert fitted[3:] == [["block", "care", "pass"]] and "output kept from" in third.output
+    pairs = [("How much paracetamol is safe?", "Up to 4 g a day for most adults; ask a pharmacist.")]
+    assert (Cascade.load(kept).output_classifier.predict_proba(pairs)
+            == Cascade.load(out).output_classifier.predict_proba(pairs)).all()
+    assert load_policy(kept / "policy.yaml").cascade.output_above == load_policy(out / "policy.yaml").cascade.output_above
+    assert json.loads((kept / "summary.json").read_text())["output_kept_from"] == str(out)

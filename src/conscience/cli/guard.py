@@ -161,6 +161,8 @@ def train(
     seed: int = typer.Option(0, help="seed for the validation split and training"),
     with_benchmark: bool = typer.Option(True, help="also train on the Asclepius train split and the judge's gold "
                                         "replies to it (never the test split)"),
+    output_from: Path | None = typer.Option(None, "--output-from", help="keep this cascade folder's output "
+                                            "classifier and its threshold; refit only the input classifier"),
 ) -> None:
     """Fit the input and output classifiers and choose the cascade's thresholds on a validation split."""
     offline_env()
@@ -169,10 +171,12 @@ def train(
         from conscience.guard.cascade_train import train_cascade
 
         summary = train_cascade(out, data_dir, seed=seed, input_epochs=input_epochs, output_epochs=output_epochs,
-                                with_benchmark=with_benchmark)
+                                with_benchmark=with_benchmark, output_from=output_from)
+        output = (f"output kept from {summary['output_kept_from']}" if "output_kept_from" in summary
+                  else f"output {summary['output_validation_accuracy']:.3f}")
         console.print(f"trained on {summary['train_rows']} rows, validated on {summary['validation_rows']} "
-                      f"(input accuracy {summary['input_validation_accuracy']:.3f}, output "
-                      f"{summary['output_validation_accuracy']:.3f}); thresholds {summary['thresholds']}")
+                      f"(input accuracy {summary['input_validation_accuracy']:.3f}, {output}); "
+                      f"thresholds {summary['thresholds']}")
         console.print(f"serve it with: conscience guard serve --cascade {out} --upstream SPEC ...")
 
     run_or_exit(run)

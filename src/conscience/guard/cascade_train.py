@@ -24,7 +24,7 @@ from conscience.guard.cascade import OUTPUT_LABELS
 from conscience.guard.cascade_data import (INPUT_LABELS, ReplyExample, asclepius_train_examples, data_hash, reply_examples,
                                            request_text, split_by_group)
 from conscience.models.encoder_classifier import EncoderClassifier, TrainSettings, fit
-from conscience.guard.policy import CascadeThresholds, GuardPolicy
+from conscience.guard.policy import CascadeThresholds, GuardPolicy, load_policy
 
 RISKY_RECALL = 0.95
 PASS_FALSE_BLOCK = 0.02
@@ -68,14 +68,19 @@ def _smallest_keeping_false_rate(scores: np.ndarray, negatives: np.ndarray, rate
     return float(min(1.0, np.ceil(ranked[allowed] * 1000) / 1000 + 0.001))
 
 
-def choose_thresholds(input_probs: np.ndarray, input_labels: list[str], output_probs: np.ndarray,
-                      output_unsafe: list[bool]) -> CascadeThresholds:
-    """The module's three rules, applied to validation probabilities."""
+def choose_input_thresholds(input_probs: np.ndarray, input_labels: list[str]) -> tuple[float, float]:
+    """``pass_below`` and ``block_above`` by the module's first two rules."""
     labels = np.asarray(input_labels)
     risk = 1.0 - input_probs[:, INPUT_LABELS.index("pass")]
     p_block = input_probs[:, INPUT_LABELS.index("block")]
     pass_below = _largest_keeping_recall(risk, labels != "pass", RISKY_RECALL)
-    block_above = max(_smallest_keeping_false_rate(p_block, labels == "pass", PASS_FALSE_BLOCK), pass_below)
+    return pass_below, max(_smallest_keeping_false_rate(p_block, labels == "pass", PASS_FALSE_BLOCK), pass_below)
+
+
+def choose_thresholds(input_probs: np.ndarray, input_labels: list[str], output_probs: np.ndarray,
+                      output_unsafe: list[bool]) -> CascadeThresholds:
+    """The module's three rules, applied to validation probabilities."""
+    pass_below, block_above = choose_input_thresholds(input_probs, input_labels)
     output_above = _largest_keeping_recall(output_probs[:, OUTPUT_LABELS.index("unsafe")], np.asarray(output_unsafe),
                                            UNSAFE_RECALL)
     return CascadeThresholds(pass_below=pass_below, block_above=block_above, output_above=output_above)
@@ -100,7 +105,8 @@ def _fit_or_resume(folder: Path, data_hash_: str, make) -> EncoderClassifier:
 
 
 def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int = 0, input_epochs: int = 4,
-                  output_epochs: int = 2, with_benchmark: bool = True, progress: bool = True) -> dict:
+                  output_epochs: int = 2, with_benchmark: bool = True, output_from: str | Path | None = None,
+                  progress: bool = True) -> dict:
     """Fit both classifiers, choose thresholds, write ``out/{input,output}/`` and ``out/policy.yaml``.
 
     ``data`` is a folder of guard rows (``conscience guard data`` writes one), with its ``clinician/`` subfolder if
@@ -108,6 +114,12 @@ def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int 
     ``with_benchmark`` adds the Asclepius train split and the judge's gold replies to it. The output
     classifier reads (request, reply) pairs, about three times the tokens of a request, hence fewer epochs by
     default; for both, the epoch with the lowest validation loss is kept. Returns the summary also written to ``out/summary.json``.
+
+    ``output_from`` (a cascade folder: ``output/`` and ``policy.yaml``) keeps that output classifier *with its own
+    threshold* instead of fitting one: only the input classifier is refitted. The pair travels together because
+    the kept classifier was trained on rows that this split may hold out, so a threshold chosen here would be
+    chosen on its training data. Useful when only the requests' side of the data changed (the output
+    classifier's fit is the longer one, about 3× the tokens per row).
     """
     out = Path(out)
     started = time.perf_counter()
@@ -126,6 +138,8 @@ def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int 
         x, y, list(INPUT_LABELS), input_settings, validation=(val_x, val_y), progress=progress))
 
     val_ids = {r.id for r in val_rows}
+    if output_from is not None:
+        return _with_kept_output(out, Path(output_from), input_model, val_x, val_y, val_rows, provenance, started)
     gold = gold_reply_examples() if with_benchmark else []
     reply_train = reply_examples(train_rows) + [g for g in gold if g.source not in val_ids]
     reply_val = reply_examples(val_rows) + [g for g in gold if g.source in val_ids]
@@ -144,14 +158,39 @@ def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int 
                                    validation_accuracy=_accuracy(output_probs, val_oy))
     input_model.save(out / "input")
     output_model.save(out / "output")
-    policy = GuardPolicy(critique="cascade", cascade=thresholds)
-    (out / "policy.yaml").write_text(
-        "# Written by `conscience guard train`; thresholds chosen on the validation split (rules in\n"
-        "# conscience/guard/cascade_train.py).\n" + yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False),
-        encoding="utf-8")
+    _write_policy(out, thresholds)
     summary = {**provenance, "thresholds": thresholds.model_dump(), "validation_ids": sorted(val_ids),
                "input_validation_accuracy": input_model.provenance["validation_accuracy"],
                "output_validation_accuracy": output_model.provenance["validation_accuracy"],
+               "seconds": round(time.perf_counter() - started, 1)}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    return summary
+
+
+def _write_policy(out: Path, thresholds: CascadeThresholds, note: str = "") -> None:
+    policy = GuardPolicy(critique="cascade", cascade=thresholds)
+    (out / "policy.yaml").write_text(
+        "# Written by `conscience guard train`; thresholds chosen on the validation split (rules in\n"
+        "# conscience/guard/cascade_train.py)." + note + "\n" + yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False),
+        encoding="utf-8")
+
+
+def _with_kept_output(out: Path, source: Path, input_model: EncoderClassifier, val_x: list[str], val_y: list[int],
+                      val_rows: list[AuthoredRow], provenance: dict, started: float) -> dict:
+    """Finish a refit that keeps ``source``'s output classifier and its ``output_above`` (see ``train_cascade``)."""
+    kept = load_policy(source / "policy.yaml").cascade
+    output_model = EncoderClassifier.load(source / "output")
+    input_probs = input_model.predict_proba(val_x)
+    labels = [r.label for r in val_rows]
+    pass_below, block_above = choose_input_thresholds(input_probs, labels)
+    thresholds = kept.model_copy(update={"pass_below": pass_below, "block_above": block_above})
+    input_model.provenance.update(provenance, validation_accuracy=_accuracy(input_probs, val_y))
+    input_model.save(out / "input")
+    output_model.save(out / "output")
+    _write_policy(out, thresholds, f" output_above and the output classifier kept from {source}.")
+    summary = {**provenance, "thresholds": thresholds.model_dump(), "validation_ids": sorted(r.id for r in val_rows),
+               "input_validation_accuracy": input_model.provenance["validation_accuracy"],
+               "output_kept_from": str(source), "output_data_hash": output_model.provenance.get("data_hash"),
                "seconds": round(time.perf_counter() - started, 1)}
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     return summary
