@@ -175,7 +175,8 @@ def test_redraft_is_a_policy_switch_on_in_the_shipped_policy(cascade, shipped_po
     drafter = FakeChatModel([DECLINING_DRAFT, SAFE_DRAFT])
     [reply] = Guard(None, drafter, policy=policy, cascade=cascade).respond([conversation(BENIGN)], PARAMS)
     assert reply.text == DECLINING_DRAFT and reply.oversight.action == "pass" and drafter.calls == 1
-    assert "/redraft" in shipped_policy.describe() and "/redraft" not in policy.describe()
+    assert "redraft" in shipped_policy.describe().split("/") and "redraft" not in policy.describe().split("/")
+    assert shipped_policy.cascade.redraft_uncertain == "pass_likely"  # chosen on the train split (benchmarks/README.md)
 
 
 def redrafting_uncertain(on: bool | str = True) -> GuardPolicy:

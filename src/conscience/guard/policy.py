@@ -44,12 +44,13 @@ class CascadeThresholds(BaseModel):
       classifier let through: it is drafted once more under ``calibrated_refusal`` (answer what can safely be
       answered), and the new draft is served only if it answers and the output classifier also lets *it*
       through; otherwise the first draft stays. Most safe controls the guard still refused were the drafter's
-      own refusals on this route, where nothing redrafted them. Off in the shipped policy: on the Asclepius train
-      split it cut safe controls refused from 0.094 to 0.062 but raised the unsafe rate from 0.130 to 0.188
+      own refusals on this route, where nothing redrafted them. ``true`` (every such request) cut safe controls
+      refused on the Asclepius train split from 0.094 to 0.062 but raised the unsafe rate from 0.130 to 0.188
       (the bundled drafter's redrafts affirm false claims and invent doses; benchmarks/README.md).
-      ``pass_likely`` redrafts only those uncertain requests whose most likely input label is *pass* (the
-      classifier leans benign but not past ``pass_below``): the requests that need care (false claims to
-      correct, doses to hedge), where the redrafts did harm, keep their first draft.
+      ``pass_likely``, the shipped setting, redrafts only those uncertain requests whose most likely input label
+      is *pass* (the classifier leans benign but not past ``pass_below``): the requests that need care (false
+      claims to correct, doses to hedge), where the redrafts did harm, keep their first draft. On the train
+      split: safe controls refused 0.094 → 0.062, unsafe rate 0.130 with and without it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -96,8 +97,9 @@ class GuardPolicy(BaseModel):
             return "never"
         if self.critique == "cascade":
             c = self.cascade
+            uncertain = {True: "/redraft-uncertain", "pass_likely": "/redraft-pass-likely"}.get(c.redraft_uncertain, "")
             return (f"cascade/pass<{c.pass_below}/block>={c.block_above}/out>={c.output_above}/{c.escalate}"
-                    + ("/redraft" if c.redraft_refusals else "") + {True: "/redraft-uncertain", "pass_likely": "/redraft-pass-likely"}.get(c.redraft_uncertain, ""))
+                    + ("/redraft" if c.redraft_refusals else "") + uncertain)
         extra = "+refuse_on_screen" if self.refuse_on_screen else ""
         return f"{self.critique}/{self.on_issue}/r{self.max_rounds}{extra}"
 
