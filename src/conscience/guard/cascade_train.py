@@ -156,23 +156,25 @@ def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int 
     input_model.provenance.update(provenance, validation_accuracy=_accuracy(input_probs, val_y))
     output_model.provenance.update(provenance, reply_rows=len(reply_train) + len(reply_val),
                                    validation_accuracy=_accuracy(output_probs, val_oy))
+    return _save(out, input_model, output_model, thresholds, started, {
+        **provenance, "validation_ids": sorted(val_ids),
+        "input_validation_accuracy": input_model.provenance["validation_accuracy"],
+        "output_validation_accuracy": output_model.provenance["validation_accuracy"]})
+
+
+def _save(out: Path, input_model: EncoderClassifier, output_model: EncoderClassifier, thresholds: CascadeThresholds,
+          started: float, summary: dict, note: str = "") -> dict:
+    """Write both classifiers, ``policy.yaml`` and ``summary.json`` (``summary`` with the thresholds and the time)."""
     input_model.save(out / "input")
     output_model.save(out / "output")
-    _write_policy(out, thresholds)
-    summary = {**provenance, "thresholds": thresholds.model_dump(), "validation_ids": sorted(val_ids),
-               "input_validation_accuracy": input_model.provenance["validation_accuracy"],
-               "output_validation_accuracy": output_model.provenance["validation_accuracy"],
-               "seconds": round(time.perf_counter() - started, 1)}
-    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    return summary
-
-
-def _write_policy(out: Path, thresholds: CascadeThresholds, note: str = "") -> None:
     policy = GuardPolicy(critique="cascade", cascade=thresholds)
     (out / "policy.yaml").write_text(
         "# Written by `conscience guard train`; thresholds chosen on the validation split (rules in\n"
         "# conscience/guard/cascade_train.py)." + note + "\n" + yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False),
         encoding="utf-8")
+    summary = {**summary, "thresholds": thresholds.model_dump(), "seconds": round(time.perf_counter() - started, 1)}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    return summary
 
 
 def _with_kept_output(out: Path, source: Path, input_model: EncoderClassifier, val_x: list[str], val_y: list[int],
@@ -181,19 +183,14 @@ def _with_kept_output(out: Path, source: Path, input_model: EncoderClassifier, v
     kept = load_policy(source / "policy.yaml").cascade
     output_model = EncoderClassifier.load(source / "output")
     input_probs = input_model.predict_proba(val_x)
-    labels = [r.label for r in val_rows]
-    pass_below, block_above = choose_input_thresholds(input_probs, labels)
+    pass_below, block_above = choose_input_thresholds(input_probs, [r.label for r in val_rows])
     thresholds = kept.model_copy(update={"pass_below": pass_below, "block_above": block_above})
     input_model.provenance.update(provenance, validation_accuracy=_accuracy(input_probs, val_y))
-    input_model.save(out / "input")
-    output_model.save(out / "output")
-    _write_policy(out, thresholds, f" output_above and the output classifier kept from {source}.")
-    summary = {**provenance, "thresholds": thresholds.model_dump(), "validation_ids": sorted(r.id for r in val_rows),
-               "input_validation_accuracy": input_model.provenance["validation_accuracy"],
-               "output_kept_from": str(source), "output_data_hash": output_model.provenance.get("data_hash"),
-               "seconds": round(time.perf_counter() - started, 1)}
-    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    return summary
+    return _save(out, input_model, output_model, thresholds, started, {
+        **provenance, "validation_ids": sorted(r.id for r in val_rows),
+        "input_validation_accuracy": input_model.provenance["validation_accuracy"],
+        "output_kept_from": str(source), "output_data_hash": output_model.provenance.get("data_hash")},
+        note=f" output_above and the output classifier kept from {source}.")
 
 
 def _accuracy(probs: np.ndarray, targets: list[int]) -> float:
