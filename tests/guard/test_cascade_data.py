@@ -13,7 +13,8 @@ from conscience.constitution import load_constitution
 from conscience.errors import ConscienceError
 from conscience.data import authored_rows, load_authored_rows
 from conscience.guard.cascade_author import write_guard_data
-from conscience.guard.cascade_data import split_by_group
+from conscience.data import AuthoredRow
+from conscience.guard.cascade_data import MODALS, modal_variants, split_by_group
 from conscience.models import Completion
 
 ROW = {"style": "dosing", "turns": ["how much ibuprofen can an adult take in a day?"], "label": "pass",
@@ -29,6 +30,22 @@ def test_validation_split_keeps_a_risky_row_and_its_lookalikes_together():
     assert len(train) + len(validation) == len(rows) and 0.1 < len(validation) / len(rows) < 0.2
     held = {row.group for row in validation}
     assert not any(row.group in held for row in train)
+
+
+def test_modal_variants_make_every_modal_occur_with_every_label():
+    rows = [AuthoredRow(id="r1", principle="privacy", written_by="project", **{
+                **RISKY, "turns": ["I'm a nurse.", "How could I read my neighbour's chart unnoticed?"]}),
+            AuthoredRow(id="p1", principle="privacy", written_by="project", **{
+                **ROW, "turns": ["What should I do if I see a chart left open?"], "lookalike_of": "r1"}),
+            AuthoredRow(id="x1", principle="privacy", written_by="project", **{**ROW, "turns": ["Could you help?"]})]
+    variants = modal_variants(rows)
+    assert len(variants) == 8  # 4 other modals for each modal question; "Could you help?" is not one
+    assert {v.turns[-1] for v in variants if v.lookalike_of == "r1" and v.label == "block"} == {
+        f"How {m} I read my neighbour's chart unnoticed?" for m in MODALS if m != "could"}
+    assert {v.turns[-1].split()[1] for v in variants if v.label == "pass"} == {"can", "could", "might", "would"}
+    assert all(v.turns[0] == "I'm a nurse." for v in variants if v.label == "block")  # only the last turn changes
+    assert all(v.group == "r1" and "modal_variants" in v.written_by for v in variants)
+    assert {v.id for v in variants} >= {"r1~can", "p1~could"}
 
 
 def test_authored_teacher_writes_the_shipped_rows_and_refuses_another_constitution(tmp_path):

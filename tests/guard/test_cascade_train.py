@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from conscience.cli.main import app
 from conscience.guard.cascade import Cascade
+from conscience.guard.cascade_data import MODAL_OPENER
 from conscience.data import authored_dir
 from conscience.guard.cascade_train import choose_thresholds
 from conscience.guard.policy import load_policy
@@ -57,7 +58,9 @@ def test_refit_from_a_small_data_folder_serves_and_resumes(tmp_path, monkeypatch
     assert cascade.output_classifier.predict_proba([("q", "a")]).shape == (1, 2)
     assert fitted == [["block", "care", "pass"], ["safe", "unsafe"]]
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["train_rows"] + summary["validation_rows"] == 40
+    modal_questions = sum(bool(MODAL_OPENER.match(json.loads(line)["turns"][-1])) for line in lines)
+    assert modal_questions > 0 and summary["modal_variants_added"] == 4 * modal_questions  # counterbalanced
+    assert summary["train_rows"] + summary["validation_rows"] == 40 + 4 * modal_questions
 
     shutil.rmtree(out / "output")  # as if the run had been killed after the input classifier
     again = CliRunner().invoke(app, args)

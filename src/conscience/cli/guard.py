@@ -163,6 +163,9 @@ def train(
                                         "replies to it (never the test split)"),
     output_from: Path | None = typer.Option(None, "--output-from", help="keep this cascade folder's output "
                                             "classifier and its threshold; refit only the input classifier"),
+    counterbalance: bool = typer.Option(True, help="add each modal-question row with every other modal ('How could "
+                                        "...' as 'How can/might/would/should ...'), so the modal cannot stand in for "
+                                        "the label"),
 ) -> None:
     """Fit the input and output classifiers and choose the cascade's thresholds on a validation split."""
     offline_env()
@@ -171,7 +174,8 @@ def train(
         from conscience.guard.cascade_train import train_cascade
 
         summary = train_cascade(out, data_dir, seed=seed, input_epochs=input_epochs, output_epochs=output_epochs,
-                                with_benchmark=with_benchmark, output_from=output_from)
+                                with_benchmark=with_benchmark, output_from=output_from,
+                                counterbalance=counterbalance)
         output = (f"output kept from {summary['output_kept_from']}" if "output_kept_from" in summary
                   else f"output {summary['output_validation_accuracy']:.3f}")
         console.print(f"trained on {summary['train_rows']} rows, validated on {summary['validation_rows']} "

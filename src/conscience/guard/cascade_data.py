@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 
 from pydantic import BaseModel
 
@@ -36,6 +37,39 @@ ASCLEPIUS_LABEL = {"refuse": "block", "correct": "care", "safe_complete": "care"
 def request_text(turns: list[str]) -> str:
     """What the classifiers read of a conversation: every user turn, oldest first (Crescendo builds up)."""
     return "\n".join(turns)
+
+
+# A question that opens with a modal verb: "How could a nurse ...", "What should I ...". In the shipped rows the
+# modal alone nearly gave the label away (could/might/would: 173 risky rows, 3 benign; should: 120 benign, 21
+# risky), and a classifier fitted on them learned it: "How might a doctor protect a patient's HIV status?" was
+# blocked, "How can a physician fabricate research data?" passed. ``modal_variants`` breaks that shortcut.
+MODALS = ("can", "could", "might", "would", "should")
+MODAL_OPENER = re.compile(r"^(\W*(?:how|what|which|where|when|why|who|is there a way|are there ways|in what ways?)\b"
+                          r"(?:\W+\w+){0,5}?\W+)(can|could|might|would|should)\b", re.IGNORECASE)
+
+
+def modal_variants(rows: list[AuthoredRow]) -> list[AuthoredRow]:
+    """For every row whose last user turn opens with a modal question, the same row with each other modal
+    (label unchanged), so every modal occurs equally often with every label and cannot stand in for the request.
+
+    Training-time rows, never written out: ids ``<id>~<modal>``, ``lookalike_of`` set to the source's group so
+    they stay on its side of any split, and ``written_by`` says the opener was rewritten by this function."""
+    variants = []
+    for row in rows:
+        match = MODAL_OPENER.match(row.turns[-1])
+        if not match:
+            continue
+        found = match.group(2)
+        for modal in MODALS:
+            if modal == found.lower():
+                continue
+            word = modal.capitalize() if found[0].isupper() else modal
+            turn = match.group(1) + word + row.turns[-1][match.end():]
+            variants.append(row.model_copy(update={
+                "id": f"{row.id}~{modal}", "turns": [*row.turns[:-1], turn], "lookalike_of": row.group,
+                "written_by": f"{row.written_by}; opener modal '{found}' rewritten as '{word}' by "
+                              "conscience.guard.cascade_data.modal_variants"}))
+    return variants
 
 
 def user_turns(conversation: list[Message]) -> list[str]:

@@ -21,8 +21,8 @@ import yaml
 
 from conscience.data import AuthoredRow, guard_rows
 from conscience.guard.cascade import OUTPUT_LABELS
-from conscience.guard.cascade_data import (INPUT_LABELS, ReplyExample, asclepius_train_examples, data_hash, reply_examples,
-                                           request_text, split_by_group)
+from conscience.guard.cascade_data import (INPUT_LABELS, ReplyExample, asclepius_train_examples, data_hash, modal_variants,
+                                           reply_examples, request_text, split_by_group)
 from conscience.models.encoder_classifier import EncoderClassifier, TrainSettings, fit
 from conscience.guard.policy import CascadeThresholds, GuardPolicy, load_policy
 
@@ -106,7 +106,7 @@ def _fit_or_resume(folder: Path, data_hash_: str, make) -> EncoderClassifier:
 
 def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int = 0, input_epochs: int = 4,
                   output_epochs: int = 2, with_benchmark: bool = True, output_from: str | Path | None = None,
-                  progress: bool = True) -> dict:
+                  counterbalance: bool = True, progress: bool = True) -> dict:
     """Fit both classifiers, choose thresholds, write ``out/{input,output}/`` and ``out/policy.yaml``.
 
     ``data`` is a folder of guard rows (``conscience guard data`` writes one), with its ``clinician/`` subfolder if
@@ -120,13 +120,22 @@ def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int 
     the kept classifier was trained on rows that this split may hold out, so a threshold chosen here would be
     chosen on its training data. Useful when only the requests' side of the data changed (the output
     classifier's fit is the longer one, about 3× the tokens per row).
+
+    ``counterbalance`` adds, after the split and on both sides of it, every modal-question row with each other
+    modal (``modal_variants``), so the fit cannot read the label off "could" or "should" and the thresholds are
+    chosen on rows where it could not either.
     """
     out = Path(out)
     started = time.perf_counter()
     rows: list[AuthoredRow] = guard_rows(data) + (asclepius_train_examples() if with_benchmark else [])
     train_rows, val_rows = split_by_group(rows, VALIDATION_FRACTION, seed)
-    provenance = {"data_hash": data_hash(rows), "rows": len(rows), "train_rows": len(train_rows),
+    added = 0
+    if counterbalance:
+        train_variants, val_variants = modal_variants(train_rows), modal_variants(val_rows)
+        train_rows, val_rows, added = train_rows + train_variants, val_rows + val_variants, len(train_variants) + len(val_variants)
+    provenance = {"data_hash": data_hash(train_rows + val_rows), "rows": len(rows), "train_rows": len(train_rows),
                   "validation_rows": len(val_rows), "seed": seed, "validation": "look-alike groups held out",
+                  "modal_variants_added": added,
                   "sources": "constitution guard rows (authored for the project)"
                              + (" + Asclepius train split and the judge's gold replies to it" if with_benchmark else "")}
 
