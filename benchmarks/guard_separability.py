@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 
 from conscience.data import guard_rows  # noqa: E402
 from conscience.guard.cascade import Cascade, shipped_dir  # noqa: E402
-from conscience.guard.cascade_data import MODAL_OPENER, asclepius_train_examples, request_text  # noqa: E402
+from conscience.guard.cascade_data import MODAL_OPENER, asclepius_train_examples, modal_variants, request_text  # noqa: E402
 from conscience.guard.policy import load_policy  # noqa: E402
 from conscience.jsonl import read_jsonl  # noqa: E402
 
@@ -99,9 +99,11 @@ def frozen_probes(harmful: list[str], benign: list[str], data: Path | None) -> N
         probe(f"SmolLM2-135M layer {layer}, frozen mean pool", pooled[layer])
 
 
-def finetuned_smollm(harmful: list[str], benign: list[str], data: Path | None, epochs: int) -> None:
+def finetuned_smollm(harmful: list[str], benign: list[str], data: Path | None, epochs: int,
+                     counterbalance: bool) -> None:
     """SmolLM2-135M as the input classifier's backbone: LoRA (r 16 on every linear layer) and a linear head on the
-    mean-pooled last layer, fitted on every block/care/pass row of ``data`` with the Asclepius train split (AdamW
+    mean-pooled last layer, fitted on every block/care/pass row of ``data`` with the Asclepius train split (with
+    ``counterbalance``, their ``modal_variants`` too; AdamW
     5e-4, linear decay, batch 16, 96 tokens, bf16 autocast where native), then scored like the cascades."""
     import time
 
@@ -117,6 +119,7 @@ def finetuned_smollm(harmful: list[str], benign: list[str], data: Path | None, e
     torch.manual_seed(0)
     precision = resolve_bf16("auto")
     rows = guard_rows(data) + asclepius_train_examples()
+    rows += modal_variants(rows) if counterbalance else []
     texts, targets = [request_text(r.turns) for r in rows], [INPUT_LABELS.index(r.label) for r in rows]
     folder = ensure_hf_folder()
     tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -159,8 +162,9 @@ def finetuned_smollm(harmful: list[str], benign: list[str], data: Path | None, e
             return np.concatenate([torch.softmax(logits(batch_texts[i:i + 32]), -1)[:, 0].numpy()
                                    for i in range(0, len(batch_texts), 32)])
         threshold, caught = caught_at_benign_quantile(p_block(harmful), p_block(benign))
+    balanced = ", counterbalanced" if counterbalance else ""
     print(f"| SmolLM2-135M + LoRA, fine-tuned {epochs} epoch(s) on {len(rows)} rows ({data or 'the shipped guard rows'}"
-          f" + Asclepius train, not counterbalanced ({time.perf_counter() - started:.0f} s, {precision.summary()}) | "
+          f" + Asclepius train{balanced}) ({time.perf_counter() - started:.0f} s, {precision.summary()}) | "
           f"P(block) ≥ {threshold:.3f} passes 95% of benign | harmful caught {caught:.3f} |")
 
 
@@ -187,6 +191,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="a guard-rows folder whose surface cues to print")
     parser.add_argument("--finetune-smollm", type=int, default=0, metavar="EPOCHS",
                         help="also fine-tune SmolLM2-135M as the input classifier on --data and score it")
+    parser.add_argument("--counterbalance", action="store_true", help="with --finetune-smollm: add modal_variants")
     args = parser.parse_args()
     harmful = [row["prompt"] for _, row in read_jsonl(args.medsafetybench)][args.offset:]
     benign = [row["question"] for _, row in read_jsonl(args.pubmedqa)][args.offset:]
@@ -200,7 +205,7 @@ def main() -> None:
         frozen_probes(harmful, benign, args.data)
     if args.finetune_smollm:
         print("\n| fine-tuned backbone | threshold | share |\n| --- | --- | --- |")
-        finetuned_smollm(harmful, benign, args.data, args.finetune_smollm)
+        finetuned_smollm(harmful, benign, args.data, args.finetune_smollm, args.counterbalance)
     if args.data:
         surface_cues(args.data)
 

@@ -132,7 +132,8 @@ def train_cascade(out: str | Path, data: str | Path | None = None, *, seed: int 
     added = 0
     if counterbalance:
         train_variants, val_variants = modal_variants(train_rows), modal_variants(val_rows)
-        train_rows, val_rows, added = train_rows + train_variants, val_rows + val_variants, len(train_variants) + len(val_variants)
+        train_rows, val_rows = train_rows + train_variants, val_rows + val_variants
+        added = len(train_variants) + len(val_variants)
     provenance = {"data_hash": data_hash(train_rows + val_rows), "rows": len(rows), "train_rows": len(train_rows),
                   "validation_rows": len(val_rows), "seed": seed, "validation": "look-alike groups held out",
                   "modal_variants_added": added,
