@@ -114,6 +114,7 @@ def finetuned_smollm(harmful: list[str], benign: list[str], data: Path | None, e
 
     from conscience.guard.cascade_data import INPUT_LABELS
     from conscience.models.bundled import ensure_hf_folder
+    from conscience.models.encoder_classifier import optimizer_step
     from conscience.precision import resolve_bf16
 
     torch.manual_seed(0)
@@ -150,12 +151,7 @@ def finetuned_smollm(harmful: list[str], benign: list[str], data: Path | None, e
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision.bf16):
                     out = logits([texts[i] for i in batch])
                 loss = torch.nn.functional.cross_entropy(out, torch.tensor([targets[i] for i in batch]))
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}")
+                optimizer_step(loss, optimizer, scheduler, bar)
     backbone.eval()
     with torch.inference_mode():
         def p_block(batch_texts: list[str]) -> np.ndarray:

@@ -11,9 +11,8 @@ from typer.testing import CliRunner
 from conscience.cli.main import app
 from conscience.constitution import load_constitution
 from conscience.errors import ConscienceError
-from conscience.data import authored_rows, load_authored_rows
+from conscience.data import AuthoredRow, authored_rows, load_authored_rows
 from conscience.guard.cascade_author import write_guard_data
-from conscience.data import AuthoredRow
 from conscience.guard.cascade_data import MODALS, modal_variants, split_by_group
 from conscience.models import Completion
 

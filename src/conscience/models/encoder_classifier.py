@@ -170,6 +170,16 @@ def _length_grouped_batches(texts: list[Text], batch_size: int, generator) -> li
     return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
 
+def optimizer_step(loss, optimizer, scheduler, bar) -> None:
+    """One AdamW step on ``loss``, the schedule advanced and the progress bar showing the loss."""
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    scheduler.step()
+    bar.update(1)
+    bar.set_postfix(loss=f"{loss.item():.3f}")
+
+
 def fit(texts: list[Text], targets: list[int], labels: list[str], settings: TrainSettings, *,
         validation: tuple[list[Text], list[int]] | None = None, progress: bool = True) -> EncoderClassifier:
     """Fine-tune LoRA + head with AdamW (linear decay) on cross-entropy; seeded, so reruns match.
@@ -204,13 +214,7 @@ def fit(texts: list[Text], targets: list[int], labels: list[str], settings: Trai
         for batch in _length_grouped_batches(texts, settings.batch_size, generator):
             with torch.autocast(precision.device, dtype=torch.bfloat16, enabled=precision.bf16):
                 logits = model._logits([texts[i] for i in batch])
-            loss = loss_fn(logits.float(), torch.tensor([targets[i] for i in batch]))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            optimizer_step(loss_fn(logits.float(), torch.tensor([targets[i] for i in batch])), optimizer, scheduler, bar)
         if validation is not None:
             probs = model.predict_proba(validation[0])
             val_loss = float(-np.mean(np.log(probs[np.arange(len(validation[1])), validation[1]] + 1e-12)))
