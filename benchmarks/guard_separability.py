@@ -66,6 +66,7 @@ def frozen_probes(harmful: list[str], benign: list[str], data: Path | None) -> N
 
     from conscience.models.bundled import ensure_hf_folder
     from conscience.models.embedding import Encoder
+    from conscience.models.encoder_classifier import mean_pool
 
     rows = [r for r in guard_rows(data) + asclepius_train_examples() if r.label in ("block", "pass")]
     texts = [request_text(r.turns) for r in rows] + harmful + benign
@@ -92,9 +93,8 @@ def frozen_probes(harmful: list[str], benign: list[str], data: Path | None) -> N
             index = order[start:start + 32]
             batch = tokenizer([texts[i] for i in index], return_tensors="pt", padding=True, truncation=True, max_length=128)
             hidden = model(**batch, output_hidden_states=True).hidden_states
-            mask = batch["attention_mask"].unsqueeze(-1).float()
             for layer in layers:
-                pooled[layer][index] = ((hidden[layer] * mask).sum(1) / mask.sum(1)).numpy()
+                pooled[layer][index] = mean_pool(hidden[layer], batch["attention_mask"]).numpy()
     for layer in layers:
         probe(f"SmolLM2-135M layer {layer}, frozen mean pool", pooled[layer])
 
@@ -114,7 +114,7 @@ def finetuned_smollm(harmful: list[str], benign: list[str], data: Path | None, e
 
     from conscience.guard.cascade_data import INPUT_LABELS
     from conscience.models.bundled import ensure_hf_folder
-    from conscience.models.encoder_classifier import optimizer_step
+    from conscience.models.encoder_classifier import mean_pool, optimizer_step
     from conscience.precision import resolve_bf16
 
     torch.manual_seed(0)
@@ -132,9 +132,7 @@ def finetuned_smollm(harmful: list[str], benign: list[str], data: Path | None, e
 
     def logits(batch: list[str]):
         encoded = tokenizer(batch, return_tensors="pt", padding=True, truncation=True, max_length=96)
-        hidden = backbone(**encoded).last_hidden_state
-        mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        return head(((hidden * mask).sum(1) / mask.sum(1)).float())
+        return head(mean_pool(backbone(**encoded).last_hidden_state, encoded["attention_mask"]).float())
 
     params = [p for p in backbone.parameters() if p.requires_grad] + list(head.parameters())
     optimizer = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.01)

@@ -65,7 +65,8 @@ def _build(labels: list[str], settings: TrainSettings) -> tuple[Any, Any, Any]:
     return tokenizer, encoder, head
 
 
-def _mean_pool(hidden, mask):
+def mean_pool(hidden, mask):
+    """Average of the token states under the attention mask (a sentence vector, as sentence-transformers pools)."""
     mask = mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
@@ -88,7 +89,7 @@ class EncoderClassifier:
                              padding=True, return_tensors="pt")
         hidden = self.encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
                               token_type_ids=enc.get("token_type_ids")).last_hidden_state
-        return self.head(_mean_pool(hidden, enc["attention_mask"]))
+        return self.head(mean_pool(hidden, enc["attention_mask"]))
 
     def predict_proba(self, texts: list[Text], batch_size: int = 32) -> np.ndarray:
         """Rows of probabilities in ``labels`` order, in input order."""
@@ -112,7 +113,7 @@ class EncoderClassifier:
             for start in range(0, len(texts), batch_size):
                 enc = self.tokenizer(texts[start:start + batch_size], truncation=True, max_length=256, padding=True,
                                      return_tensors="pt")
-                pooled = _mean_pool(self.encoder(**enc).last_hidden_state, enc["attention_mask"])
+                pooled = mean_pool(self.encoder(**enc).last_hidden_state, enc["attention_mask"])
                 out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
         return np.concatenate(out) if out else np.zeros((0, self.encoder.config.hidden_size), dtype=np.float32)
 
