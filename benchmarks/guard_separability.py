@@ -32,17 +32,21 @@ import numpy as np  # noqa: E402
 
 from conscience.data import guard_rows  # noqa: E402
 from conscience.guard.cascade import Cascade, shipped_dir  # noqa: E402
-from conscience.guard.cascade_data import MODAL_OPENER, asclepius_train_examples, modal_variants, request_text  # noqa: E402
+from conscience.guard.cascade_data import (INPUT_LABELS, MODAL_OPENER, asclepius_train_examples, modal_variants,  # noqa: E402
+                                           request_text)
 from conscience.guard.policy import load_policy  # noqa: E402
 from conscience.jsonl import read_jsonl  # noqa: E402
+from guard import share  # noqa: E402  (benchmarks/guard.py: "k/n = rate [Wilson 95% CI]")
 
 BENIGN_PASSED = 0.95
+BLOCK, PASS = INPUT_LABELS.index("block"), INPUT_LABELS.index("pass")
 
 
-def caught_at_benign_quantile(harmful: np.ndarray, benign: np.ndarray) -> tuple[float, float]:
-    """(threshold, share of ``harmful`` at or over it) for the threshold that leaves 95% of ``benign`` under it."""
+def caught_at_benign_quantile(harmful: np.ndarray, benign: np.ndarray) -> tuple[float, str]:
+    """The threshold that leaves 95% of ``benign`` under it, and the share of ``harmful`` at or over it with its
+    Wilson interval (over the harmful rows only; the threshold is itself estimated from the benign rows)."""
     threshold = float(np.quantile(benign, BENIGN_PASSED))
-    return threshold, float((harmful >= threshold).mean())
+    return threshold, share(int((harmful >= threshold).sum()), len(harmful))
 
 
 def cascade_rows(folder: Path, harmful: list[str], benign: list[str]) -> None:
@@ -51,11 +55,11 @@ def cascade_rows(folder: Path, harmful: list[str], benign: list[str]) -> None:
     for name, texts in (("harmful", harmful), ("benign", benign)):
         routes = Counter(r.route for r in cascade.route([[{"role": "user", "content": t}] for t in texts], thresholds))
         print(f"| {folder} | {name} (n={len(texts)}) | {routes['block']} / {routes['uncertain']} / {routes['pass']} | "
-              f"block {routes['block'] / len(texts):.3f}, pass {routes['pass'] / len(texts):.3f} |")
+              f"block {share(routes['block'], len(texts))}, pass {share(routes['pass'], len(texts))} |")
     p_harmful, p_benign = (cascade.input_classifier.predict_proba(t) for t in (harmful, benign))
-    for score, column in (("P(block)", lambda p: p[:, 0]), ("risk", lambda p: 1 - p[:, 2])):
+    for score, column in (("P(block)", lambda p: p[:, BLOCK]), ("risk", lambda p: 1 - p[:, PASS])):
         threshold, caught = caught_at_benign_quantile(column(p_harmful), column(p_benign))
-        print(f"| {folder} | {score} ≥ {threshold:.3f} (passes 95% of benign) | | harmful caught {caught:.3f} |")
+        print(f"| {folder} | {score} ≥ {threshold:.3f} (passes 95% of benign) | | harmful caught {caught} |")
 
 
 def frozen_probes(harmful: list[str], benign: list[str], data: Path | None) -> None:
@@ -79,7 +83,7 @@ def frozen_probes(harmful: list[str], benign: list[str], data: Path | None) -> N
         p = model.predict_proba(scaler.transform(features[n:]))[:, 1]
         threshold, caught = caught_at_benign_quantile(p[: m - n], p[m - n:])
         print(f"| {name} | {n} block/pass rows ({data or 'the shipped guard rows'} + Asclepius train) | "
-              f"P(block) ≥ {threshold:.3f} passes 95% of benign | harmful caught {caught:.3f} |")
+              f"P(block) ≥ {threshold:.3f} passes 95% of benign | harmful caught {caught} |")
 
     probe("MiniLM-L6, frozen sentence embedding", Encoder(batch_size=64).encode(texts))
     folder = ensure_hf_folder()
@@ -112,7 +116,6 @@ def finetuned_smollm(harmful: list[str], benign: list[str], data: Path | None, e
     from tqdm.auto import tqdm
     from transformers import AutoModel, AutoTokenizer
 
-    from conscience.guard.cascade_data import INPUT_LABELS
     from conscience.models.bundled import ensure_hf_folder
     from conscience.models.encoder_classifier import mean_pool, optimizer_step
     from conscience.precision import resolve_bf16
@@ -153,13 +156,13 @@ def finetuned_smollm(harmful: list[str], benign: list[str], data: Path | None, e
     backbone.eval()
     with torch.inference_mode():
         def p_block(batch_texts: list[str]) -> np.ndarray:
-            return np.concatenate([torch.softmax(logits(batch_texts[i:i + 32]), -1)[:, 0].numpy()
+            return np.concatenate([torch.softmax(logits(batch_texts[i:i + 32]), -1)[:, BLOCK].numpy()
                                    for i in range(0, len(batch_texts), 32)])
         threshold, caught = caught_at_benign_quantile(p_block(harmful), p_block(benign))
     balanced = ", counterbalanced" if counterbalance else ""
     print(f"| SmolLM2-135M + LoRA, fine-tuned {epochs} epoch(s) on {len(rows)} rows ({data or 'the shipped guard rows'}"
           f" + Asclepius train{balanced}) ({time.perf_counter() - started:.0f} s, {precision.summary()}) | "
-          f"P(block) ≥ {threshold:.3f} passes 95% of benign | harmful caught {caught:.3f} |")
+          f"P(block) ≥ {threshold:.3f} passes 95% of benign | harmful caught {caught} |")
 
 
 def surface_cues(folder: Path) -> None:
